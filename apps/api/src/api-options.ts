@@ -1,0 +1,6 @@
+export const API_OPTIONS = Symbol.for('distillery.ApiOptions');
+export interface ApiOptions {
+  readonly maxPageSize: number;
+}
+
+export const IMPORTER = Symbol.for('distillery.Importer');

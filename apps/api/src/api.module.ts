@@ -1,0 +1,23 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { HealthController, PlatformModule, type PlatformOptions } from '@distillery/platform-nest';
+import type { ImporterDeps } from '@distillery/importer';
+import { API_OPTIONS, IMPORTER, type ApiOptions } from './api-options.js';
+import { ImportsController } from './imports.controller.js';
+import { DemoRunsController } from './demo-runs.controller.js';
+import { MetaController } from './meta.controller.js';
+import { RunsController } from './runs.controller.js';
+
+@Module({})
+export class ApiModule {
+  static forRoot(platform: Omit<PlatformOptions, 'app'>, options: ApiOptions, importer: ImporterDeps): DynamicModule {
+    return {
+      module: ApiModule,
+      imports: [PlatformModule.forRoot({ ...platform, app: 'api' })],
+      controllers: [HealthController, RunsController, DemoRunsController, MetaController, ImportsController],
+      providers: [
+        { provide: API_OPTIONS, useValue: options },
+        { provide: IMPORTER, useValue: importer },
+      ],
+    };
+  }
+}

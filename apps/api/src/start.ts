@@ -1,0 +1,29 @@
+import { DISTILLERY_VERSION } from '@distillery/contracts';
+import type { DatabaseHandle } from '@distillery/db';
+import type { EventLog, Logger } from '@distillery/eventlog';
+import { importerFromConfig } from '@distillery/importer';
+import { startNestApp, topologyFromConfig, type RunningApp } from '@distillery/platform-nest';
+import { ApiModule } from './api.module.js';
+import type { ApiConfig } from './config.js';
+
+export interface StartApiOptions {
+  readonly config: ApiConfig;
+  readonly logger: Logger;
+  readonly eventLog?: EventLog;
+  readonly database?: DatabaseHandle;
+}
+
+export async function startApi(opts: StartApiOptions): Promise<RunningApp> {
+  const { config } = opts;
+  const module = ApiModule.forRoot(
+    {
+      version: DISTILLERY_VERSION,
+      logger: opts.logger,
+      eventLog: opts.eventLog ?? { url: config.NATS_URL, topology: topologyFromConfig(config) },
+      database: opts.database ?? { url: config.DATABASE_URL, dataDir: config.DISTILLERY_DATA_DIR, schema: config.DATABASE_SCHEMA },
+    },
+    { maxPageSize: config.API_MAX_PAGE_SIZE },
+    await importerFromConfig(config),
+  );
+  return startNestApp('api', module, { port: config.PORT, host: config.HOST });
+}

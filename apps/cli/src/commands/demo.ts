@@ -1,0 +1,100 @@
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { StructuredLogger } from '@distillery/telemetry';
+import { ApiClient } from '../api-client.js';
+import { followImport } from './import.js';
+import type { CliConfig } from '../config.js';
+import { color, formatDuration, ProgressBar, renderTimelineTree } from '../render.js';
+import { startSystem } from '../system.js';
+
+/** The dataset bundled with the repository (examples/datasets), found from this file's location in dist/ or src/. */
+export const EXAMPLES_DIR = resolve(join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', '..', 'examples', 'datasets'));
+const EXAMPLES_DIR_FROM_SRC = resolve(join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'examples', 'datasets'));
+
+export interface DemoOptions {
+  readonly steps: number;
+  readonly children: number;
+  readonly failChild: boolean;
+  readonly json: boolean;
+  readonly timeoutMs: number;
+}
+
+/**
+ * The main job for now: start the system, request a demo run over HTTP, watch its events arrive live (SSE), wait
+ * until the timeline projection shows it finished, print the timeline, and shut everything down.
+ */
+export async function demoCommand(config: CliConfig, logger: StructuredLogger, opts: DemoOptions, say: (m: string) => void): Promise<number> {
+  const started = Date.now();
+  const examples = import.meta.url.includes('/dist/') ? EXAMPLES_DIR : EXAMPLES_DIR_FROM_SRC;
+  // The bundled dataset must be inside the data roots the in-process apps confine file locators to.
+  const roots = [process.env['DISTILLERY_DATA_ROOTS'] || '.', examples].join(',');
+  const system = await startSystem(config, logger, say, { ...process.env, DISTILLERY_DATA_ROOTS: roots });
+  try {
+    const api = new ApiClient(system.apiUrl);
+    const created = await api.request<{ run_id: string; project_id: string; trace_id: string | null }>('/api/demo-runs', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ steps: opts.steps, children: opts.children, fail_child: opts.failChild }),
+    });
+    say(`requested demo run ${color.bold(created.run_id)} (trace ${created.trace_id ?? 'n/a'})`);
+    const bar = new ProgressBar(`demo ${created.run_id}`);
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), opts.timeoutMs);
+    let lastSeq = 0;
+    try {
+      await api.streamRun(
+        created.run_id,
+        created.project_id,
+        (e) => {
+          if (e.reason_code === 'demo_run_progress') {
+            const p = e.payload as { step: number; total: number };
+            bar.update(p.step, p.total, e.summary);
+          }
+          if (e.reason_code === 'demo_run_completed') {
+            lastSeq = e.seq;
+            bar.update(opts.steps, opts.steps, 'completed');
+            return true;
+          }
+          return false;
+        },
+        abort.signal,
+      );
+    } catch (err) {
+      if (abort.signal.aborted) throw new Error(`demo run ${created.run_id} did not complete within ${formatDuration(opts.timeoutMs)}`);
+      throw err;
+    } finally {
+      clearTimeout(timer);
+      bar.done();
+    }
+    await system.projector.waitFor(lastSeq, opts.timeoutMs);
+    const rows = await api.timelineTree(created.run_id, created.project_id);
+    if (opts.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+    else {
+      process.stdout.write(`\nTimeline of ${created.run_id} (from the timeline projection, GET /api/timeline?root_run_id=${created.run_id}):\n\n`);
+      process.stdout.write(`${renderTimelineTree(rows)}\n\n`);
+    }
+    const root = rows.find((r) => r.run_id === created.run_id);
+    let ok = root?.latest_reason_code === 'demo_run_completed' && rows.length === 1 + opts.children;
+
+    // The data path: import the bundled UCI sentiment sentences with --auto (introspection must be ≥ 0.80 sure).
+    const locator = `tsv:${join(examples, 'uci-sentiment', 'imdb_labelled.txt')}?header=false`;
+    say(`\nimporting the bundled dataset: ${locator}`);
+    const intro = await api.request<{ introspection: { proposed: { mapper_id: string; confidence: number } | null } }>('/api/projects/quickstart/imports/introspect', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ locator }),
+    });
+    const best = intro.introspection.proposed;
+    say(`introspection: ${best ? `${best.mapper_id} (confidence ${best.confidence.toFixed(2)})` : 'no mapper fits'}`);
+    const imported = await api.request<{ run_id: string; project_id: string; choice: { mapper_id: string; field_map: Record<string, string>; selection: string; confidence: number | null } }>(
+      '/api/projects/quickstart/imports',
+      { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ locator, auto: true, save_as: 'uci-imdb' }) },
+    );
+    const importCode = await followImport(api, imported.project_id, imported.run_id, opts.json, opts.timeoutMs, imported.choice);
+    ok = ok && importCode === 0;
+    say(`${ok ? color.green('demo finished') : color.red('demo incomplete')} in ${formatDuration(Date.now() - started)}: ${rows.length} runs, ${rows.reduce((n, r) => n + r.event_count, 0)} events`);
+    return ok ? 0 : 1;
+  } finally {
+    await system.stop();
+  }
+}

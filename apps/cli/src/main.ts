@@ -1,0 +1,240 @@
+// `distillery` — one command per stage. Heavy modules load inside each action, after telemetry has started.
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { ConfigError } from '@distillery/config';
+import { DISTILLERY_VERSION } from '@distillery/contracts';
+import { parseCliConfig, type CliConfig } from './config.js';
+import type { ImportFlags } from './commands/import.js';
+
+type ImportCliFlags = ImportFlags & { locator: string };
+
+const intArg = (name: string, min: number, max: number) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}`);
+  return n;
+};
+const say = (msg: string) => process.stderr.write(`${msg}\n`);
+
+function config(): CliConfig {
+  try {
+    return parseCliConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      say(err.message);
+      process.exit(2);
+    }
+    throw err;
+  }
+}
+
+async function withTelemetry<T>(service: string, cfg: CliConfig, fn: (logger: import('@distillery/telemetry').StructuredLogger) => Promise<T>): Promise<T> {
+  const { startProcessTelemetry } = await import('@distillery/platform-nest');
+  const { createLogger } = await import('@distillery/telemetry');
+  startProcessTelemetry(service, cfg);
+  return fn(createLogger(service, cfg.LOG_LEVEL));
+}
+
+function onSignals(handler: () => Promise<void> | void): void {
+  let done = false;
+  const run = () => {
+    if (done) return;
+    done = true;
+    void Promise.resolve(handler()).finally(() => process.exit(0));
+  };
+  process.once('SIGINT', run);
+  process.once('SIGTERM', run);
+}
+
+const program = new Command('distillery')
+  .description('Distillery: from messy domain data to a small language model you trust, deployed and watched.')
+  .version(DISTILLERY_VERSION)
+  .showHelpAfterError();
+
+program
+  .command('up')
+  .description('run every app in one process (NATS from NATS_URL or started from PATH; embedded PGlite unless DATABASE_URL)')
+  .action(async () => {
+    const cfg = config();
+    await withTelemetry('distillery', cfg, async (logger) => {
+      const { upCommand } = await import('./commands/up.js');
+      const system = await upCommand(cfg, logger, say);
+      onSignals(async () => {
+        say('stopping…');
+        await system.stop();
+      });
+    });
+  });
+
+program
+  .command('demo')
+  .description('start the system, run a demo run end to end, print its timeline, stop (the README main job)')
+  .addOption(new Option('--steps <n>', 'steps of the demo run').argParser(intArg('steps', 1, 1000)).default(5))
+  .addOption(new Option('--children <n>', 'child runs').argParser(intArg('children', 0, 20)).default(2))
+  .option('--fail-child', 'make the last child run fail (to see failures in the timeline)', false)
+  .addOption(new Option('--timeout <seconds>', 'give up after').argParser(intArg('timeout', 1, 3600)).default(120))
+  .option('--json', 'print the timeline rows as JSON', false)
+  .action(async (o: { steps: number; children: number; failChild: boolean; timeout: number; json: boolean }) => {
+    const cfg = config();
+    const code = await withTelemetry('distillery', cfg, async (logger) => {
+      const { demoCommand } = await import('./commands/demo.js');
+      return demoCommand(cfg, logger, { steps: o.steps, children: o.children, failChild: o.failChild, json: o.json, timeoutMs: o.timeout * 1000 }, say);
+    });
+    process.exit(code);
+  });
+
+program
+  .command('serve')
+  .description('run one app as its own process: api | projector | mapping | demo-worker')
+  .argument('<app>', 'api | projector | mapping | demo-worker')
+  .action(async (app: string) => {
+    const { runStandalone } = await import('@distillery/platform-nest');
+    if (app === 'api') {
+      const m = await import('@distillery/app-api');
+      await runStandalone('api', m.parseApiConfig, (c, logger) => m.startApi({ config: c, logger }));
+    } else if (app === 'projector') {
+      const m = await import('@distillery/app-projector');
+      await runStandalone('projector', m.parseProjectorConfig, (c, logger) => m.startProjector({ config: c, logger, http: true }));
+    } else if (app === 'mapping') {
+      const m = await import('@distillery/app-mapping');
+      await runStandalone('mapping', m.parseMappingConfig, (c, logger) => m.startMapping({ config: c, logger, http: true }));
+    } else if (app === 'demo-worker') {
+      const m = await import('@distillery/app-demo-worker');
+      await runStandalone('demo-worker', m.parseDemoWorkerConfig, (c, logger) => m.startDemoWorker({ config: c, logger, http: true }));
+    } else {
+      say(`unknown app '${app}': expected api, projector, mapping or demo-worker`);
+      process.exit(2);
+    }
+  });
+
+const events = program.command('events').description('read the RunEvent log');
+events
+  .command('tail')
+  .description('print RunEvents from the log and follow new ones')
+  .option('--run <run_id>', 'only this run (from its first event)')
+  .option('--project <project_id>', 'only this project')
+  .addOption(new Option('--from-seq <seq>', 'start at this stream sequence').argParser(intArg('from-seq', 1, Number.MAX_SAFE_INTEGER)))
+  .option('--all', 'start at the beginning of the log', false)
+  .option('--no-follow', 'stop at the end of the log')
+  .option('--json', 'one JSON RunEvent per line', false)
+  .action(async (o: { run?: string; project?: string; fromSeq?: number; all: boolean; follow: boolean; json: boolean }) => {
+    const cfg = config();
+    const { eventsTailCommand } = await import('./commands/events-tail.js');
+    const abort = new AbortController();
+    onSignals(() => abort.abort());
+    await eventsTailCommand(cfg, o, abort.signal);
+    process.exit(0);
+  });
+
+const collect = (v: string, prev: string[]) => [...prev, v];
+const importOptions = (c: Command) =>
+  c
+    .requiredOption('--locator <locator>', 'source: jsonl:|csv:|tsv:|parquet:|json:|text:|conll:<path>, hf:<id>[:split[:revision]], kaggle:…')
+    .option('--project <project_id>', 'project', 'default')
+    .option('--mapper <id>', 'mapper id (see `distillery import mappers`)')
+    .option('--auto', 'take the best mapping found by introspection (refused below 0.80 confidence)', false)
+    .option('--force', 'with --auto: import even below 0.80 confidence', false)
+    .option('--map <ROLE=COLUMN>', 'field map entry (repeatable)', collect, [] as string[])
+    .option('--map-json <json>', 'field map as JSON: {"text": "sentence", "label": "sentiment"}')
+    .option('--drop <reason>', 'hide a rejection reason from samples (repeatable; counts stay)', collect, [] as string[])
+    .addOption(new Option('--limit <n>', 'read at most n rows').argParser(intArg('limit', 1, Number.MAX_SAFE_INTEGER)))
+    .option('--json', 'machine-readable output', false);
+
+const importCmd = program.command('import').description('bring a dataset in: sources, mappers, introspect, dry-run, run');
+const api = async () => {
+  const { ApiClient } = await import('./api-client.js');
+  return new ApiClient(config().DISTILLERY_API_URL);
+};
+importCmd
+  .command('sources')
+  .description('list source locator prefixes')
+  .option('--json', 'JSON', false)
+  .action(async (o: { json: boolean }) => (await import('./commands/import.js')).importSources(await api(), o.json));
+importCmd
+  .command('mappers')
+  .description('list mappers with their task profiles and roles')
+  .option('--json', 'JSON', false)
+  .action(async (o: { json: boolean }) => (await import('./commands/import.js')).importMappers(await api(), o.json));
+importOptions(importCmd.command('introspect').description('read ~20 rows: column types and ranked mapping hypotheses (writes nothing)')).action(
+  async (o: ImportCliFlags) => (await import('./commands/import.js')).importIntrospect(await api(), o),
+);
+importOptions(importCmd.command('dry-run').description('map every row and show accepted samples and every rejection reason (writes nothing)')).action(
+  async (o: ImportCliFlags) => (await import('./commands/import.js')).importDryRun(await api(), o),
+);
+importOptions(importCmd.command('run').description('import: append accepted rows to the project dataset, keep rejected rows with reasons'))
+  .option('--save-as <name>', 'save this mapping under a name for re-runs')
+  .action(async (o: ImportCliFlags) => process.exit(await (await import('./commands/import.js')).importRun(await api(), o)));
+
+const mappingsCmd = program.command('mappings').description('saved mappings');
+mappingsCmd
+  .command('list')
+  .option('--project <project_id>', 'project', 'default')
+  .option('--json', 'JSON', false)
+  .action(async (o: { project: string; json: boolean }) => (await import('./commands/import.js')).mappingsList(await api(), o.project, o.json));
+mappingsCmd
+  .command('rerun')
+  .argument('<name_or_id>')
+  .option('--project <project_id>', 'project', 'default')
+  .option('--json', 'JSON', false)
+  .action(async (id: string, o: { project: string; json: boolean }) => process.exit(await (await import('./commands/import.js')).mappingsRerun(await api(), o.project, id, o.json)));
+
+program
+  .command('timeline')
+  .description('show a run and its descendants from the timeline projection (via the API)')
+  .argument('<run_id>')
+  .option('--project <project_id>', 'disambiguate the run by project')
+  .option('--json', 'print rows as JSON', false)
+  .action(async (runId: string, o: { project?: string; json: boolean }) => {
+    const cfg = config();
+    const { ApiClient } = await import('./api-client.js');
+    const { renderTimelineTree } = await import('./render.js');
+    const rows = await new ApiClient(cfg.DISTILLERY_API_URL).timelineTree(runId, o.project);
+    if (rows.length === 0) {
+      say(`no run '${runId}' in the timeline`);
+      process.exit(1);
+    }
+    process.stdout.write(o.json ? `${JSON.stringify(rows, null, 2)}\n` : `${renderTimelineTree(rows)}\n`);
+  });
+
+program
+  .command('topology')
+  .description('manage the JetStream topology (streams, durable consumers)')
+  .command('apply')
+  .description('create or update the RunEvent stream and every durable consumer')
+  .option('--json', 'print the report as JSON', false)
+  .action(async (o: { json: boolean }) => {
+    const cfg = config();
+    const { EventLog } = await import('@distillery/eventlog');
+    const { topologyFromConfig } = await import('@distillery/platform-nest');
+    const log = await EventLog.connect({ url: cfg.NATS_URL, name: 'distillery-cli-topology', topology: topologyFromConfig(cfg) });
+    try {
+      const report = await log.applyTopology();
+      if (o.json) process.stdout.write(`${JSON.stringify(report)}\n`);
+      else {
+        say(`stream ${report.stream.name}: ${report.stream.action}`);
+        for (const c of report.consumers) say(`  consumer ${c.durable}: ${c.action}`);
+      }
+    } finally {
+      await log.close();
+    }
+  });
+
+program
+  .command('projections')
+  .description('manage read models')
+  .command('rebuild')
+  .description('replay the log from sequence 0 into a new projection version and switch over: timeline | run_events')
+  .argument('<name>')
+  .option('--json', 'print the result as JSON', false)
+  .action(async (name: string, o: { json: boolean }) => {
+    const cfg = config();
+    const { rebuildCommand } = await import('./commands/projections.js');
+    const r = await rebuildCommand(cfg, name, o.json);
+    if (o.json) process.stdout.write(`${JSON.stringify(r)}\n`);
+    else say(`${name}: v${r.fromVersion} → v${r.toVersion}, ${r.events} events in ${r.durationMs} ms (${Math.round(r.events / Math.max(r.durationMs / 1000, 0.001))} events/s)`);
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  say(`distillery: ${(err as Error).message}`);
+  process.exit(1);
+}

@@ -1,0 +1,59 @@
+import { openDatabase, type DatabaseHandle } from '@distillery/db';
+import { EventLog } from '@distillery/eventlog';
+import { topologyFromConfig, type RunningApp } from '@distillery/platform-nest';
+import type { StructuredLogger } from '@distillery/telemetry';
+import { parseApiConfig, startApi } from '@distillery/app-api';
+import { parseDemoWorkerConfig, startDemoWorker } from '@distillery/app-demo-worker';
+import { parseMappingConfig, startMapping } from '@distillery/app-mapping';
+import { parseProjectorConfig, startProjector, type ProjectorService } from '@distillery/app-projector';
+import { ensureNats, type EmbeddedNats } from './nats-server.js';
+import type { CliConfig } from './config.js';
+
+export interface RunningSystem {
+  readonly apiUrl: string;
+  readonly log: EventLog;
+  readonly db: DatabaseHandle;
+  readonly projector: ProjectorService;
+  readonly nats: EmbeddedNats;
+  stop(): Promise<void>;
+}
+
+/**
+ * `distillery up`: every app in one process against one NATS server (started from PATH when none answers) and one
+ * database (embedded PGlite unless DATABASE_URL is set). The same modules run as separate Deployments in production.
+ */
+export async function startSystem(
+  config: CliConfig,
+  logger: StructuredLogger,
+  say: (msg: string) => void,
+  /** Environment the in-process apps parse their configuration from (the CLI may add to the process's). */
+  env: Record<string, string | undefined> = process.env,
+): Promise<RunningSystem> {
+  const nats = await ensureNats(config.NATS_URL, config.DISTILLERY_DATA_DIR, say);
+  const apps: RunningApp[] = [];
+  let log: EventLog | undefined;
+  let db: DatabaseHandle | undefined;
+  const stop = async () => {
+    for (const app of apps.reverse()) await app.stop().catch((err) => logger.error('stop failed', { app: app.name, err: String(err) }));
+    await db?.close();
+    await log?.close();
+    await nats.stop();
+  };
+  try {
+    log = await EventLog.connect({ url: nats.url, name: 'distillery-up', topology: topologyFromConfig(config) });
+    const report = await log.applyTopology();
+    say(`topology: stream ${report.stream.name} ${report.stream.action}, ${report.consumers.length} durable consumers`);
+    db = await openDatabase({ url: config.DATABASE_URL, dataDir: config.DISTILLERY_DATA_DIR, schema: config.DATABASE_SCHEMA });
+    say(`database: ${await db.serverVersion()}${config.DATABASE_URL ? '' : ` (embedded, ${config.DISTILLERY_DATA_DIR}/pglite)`}`);
+    const projector = await startProjector({ config: parseProjectorConfig(env), logger, eventLog: log, database: db, http: false });
+    apps.push(projector);
+    apps.push(await startDemoWorker({ config: parseDemoWorkerConfig(env), logger, eventLog: log, http: false }));
+    apps.push(await startMapping({ config: parseMappingConfig(env), logger, eventLog: log, database: db, http: false }));
+    const api = await startApi({ config: parseApiConfig(env), logger, eventLog: log, database: db });
+    apps.push(api);
+    return { apiUrl: api.url!, log, db, projector: projector.projector, nats, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

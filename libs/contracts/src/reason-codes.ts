@@ -1,0 +1,516 @@
+import { z } from 'zod';
+import { TASK_PROFILES } from './data.js';
+import { ArtifactRef, FailureInfo, RunId, type Severity, type Stage } from './primitives.js';
+
+/**
+ * The reason-code registry: the single list of every RunEvent kind in Distillery.
+ * Each entry declares its stage, the severities it may carry, its payload schema and its meaning.
+ * `ReasonCode` is derived from this object, so an unknown code does not compile.
+ *
+ * Adding a code: add an entry here, emit it somewhere in apps/ or libs/ (the taxonomy lint test checks),
+ * regenerate docs/reason-codes.md (`npm run docs:reason-codes`). Never remove or rename a code without an upcaster.
+ * Payload fields added later must be optional (readers of old events must keep working).
+ */
+export interface ReasonCodeDefinition<S extends Stage = Stage, P extends z.ZodType = z.ZodType> {
+  readonly stage: S;
+  readonly severities: readonly Severity[];
+  readonly payload: P;
+  readonly meaning: string;
+}
+
+const def = <S extends Stage, P extends z.ZodType>(d: ReasonCodeDefinition<S, P>): ReasonCodeDefinition<S, P> => d;
+
+const Locator = z.string().min(1);
+const Failure = FailureInfo;
+
+export const REASON_CODES = {
+  // ── ingestion ──────────────────────────────────────────────────────────────────────────────────────────────
+  dataset_import_requested: def({
+    stage: 'ingestion',
+    severities: ['info'],
+    payload: z.object({
+      locator: Locator,
+      mapper_id: z.string().min(1),
+      field_map: z.record(z.string(), z.string()),
+      task_profile: z.enum(TASK_PROFILES),
+      /** Rejection reasons the user chose to drop in the dry run (hidden from samples; still counted). */
+      drop_reasons: z.array(z.string()).optional(),
+      /** Import at most this many rows (sources are read in order). */
+      limit: z.number().int().positive().optional(),
+      /** How the mapping was chosen: explicitly, by introspection (auto, confidence ≥ 0.80), or forced below it. */
+      selection: z.enum(['explicit', 'auto', 'forced']),
+      confidence: z.number().min(0).max(1).optional(),
+      saved_mapping_id: z.string().optional(),
+      /** Save this mapping under a name when the import succeeds. */
+      save_as: z.string().min(1).max(100).optional(),
+    }),
+    meaning: 'A user asked to import a dataset from a source locator with a chosen mapper and field map.',
+  }),
+  dataset_import_run: def({
+    stage: 'ingestion',
+    severities: ['info', 'warning'],
+    payload: z.object({
+      locator: Locator,
+      resolved: z.string(),
+      mapper_id: z.string(),
+      task_profile: z.enum(TASK_PROFILES),
+      dataset_id: z.string(),
+      rows_read: z.number().int().nonnegative(),
+      rows_accepted: z.number().int().nonnegative(),
+      rows_rejected: z.number().int().nonnegative(),
+      /** Accepted rows already in the dataset from an earlier import of the same source (not appended again). */
+      rows_duplicate: z.number().int().nonnegative(),
+      rejections: z.record(z.string(), z.number().int().nonnegative()),
+      accepted_ref: ArtifactRef,
+      rejected_ref: ArtifactRef,
+      saved_mapping_id: z.string().optional(),
+      warnings: z.array(z.string()).optional(),
+    }),
+    meaning: 'A dataset import finished: accepted rows were appended to the project dataset, rejected rows kept with reasons.',
+  }),
+  dataset_import_progress: def({
+    stage: 'ingestion',
+    severities: ['info'],
+    payload: z.object({
+      rows_read: z.number().int().nonnegative(),
+      bytes_read: z.number().int().nonnegative(),
+      bytes_total: z.number().int().nonnegative().nullable(),
+    }),
+    meaning: 'A running import reports how far it has read (at most every few seconds).',
+  }),
+  mapping_saved: def({
+    stage: 'ingestion',
+    severities: ['info'],
+    payload: z.object({
+      saved_mapping_id: z.string().min(1),
+      name: z.string().min(1),
+      locator: Locator,
+      mapper_id: z.string().min(1),
+      field_map: z.record(z.string(), z.string()),
+      drop_reasons: z.array(z.string()),
+    }),
+    meaning: 'A mapping (locator, mapper, field map, dropped reasons) was saved under a name for re-runs.',
+  }),
+  dataset_import_failed: def({
+    stage: 'ingestion',
+    severities: ['error'],
+    payload: z.object({ locator: Locator, failure: Failure }),
+    meaning: 'A dataset import failed for a reason not covered by a more specific ingest code.',
+  }),
+  ingest_unsupported_format: def({
+    stage: 'ingestion',
+    severities: ['error'],
+    payload: z.object({ locator: Locator, detected: z.string().optional(), failure: Failure }),
+    meaning: 'The source is in a format no registered connector can read.',
+  }),
+  ingest_io_error: def({
+    stage: 'ingestion',
+    severities: ['error'],
+    payload: z.object({ locator: Locator, failure: Failure }),
+    meaning: 'Reading the source failed (file missing, permission denied, truncated download).',
+  }),
+  ingest_validation_failed: def({
+    stage: 'ingestion',
+    severities: ['warning', 'error'],
+    payload: z.object({ locator: Locator, issues: z.array(z.string()), failure: Failure.optional() }),
+    meaning: 'The source was read but its content failed validation (e.g. no usable columns).',
+  }),
+  ingest_source_unreachable: def({
+    stage: 'ingestion',
+    severities: ['error'],
+    payload: z.object({ locator: Locator, host: z.string().optional(), failure: Failure }),
+    meaning: 'A remote source (Hugging Face Hub, Kaggle) could not be reached or refused the credentials.',
+  }),
+
+  // ── cleaning ───────────────────────────────────────────────────────────────────────────────────────────────
+  cleaning_requested: def({
+    stage: 'cleaning',
+    severities: ['info'],
+    payload: z.object({ dataset_ref: ArtifactRef.optional(), policy: z.record(z.string(), z.unknown()).optional() }),
+    meaning: 'A user asked to clean an imported dataset (PII, quality, dedup, outliers).',
+  }),
+  cleaning_completed: def({
+    stage: 'cleaning',
+    severities: ['info', 'warning'],
+    payload: z.object({
+      rows_in: z.number().int().nonnegative(),
+      rows_out: z.number().int().nonnegative(),
+      report_ref: ArtifactRef.optional(),
+    }),
+    meaning: 'Cleaning finished; the report lists what was removed or redacted and why.',
+  }),
+  cleaning_outlier_threshold_exceeded: def({
+    stage: 'cleaning',
+    severities: ['warning', 'error'],
+    payload: z.object({ metric: z.string(), share: z.number(), threshold: z.number() }),
+    meaning: 'More rows were flagged as outliers than the policy allows.',
+  }),
+  cleaning_pii_block: def({
+    stage: 'cleaning',
+    severities: ['error'],
+    payload: z.object({ kinds: z.array(z.string()), rows_affected: z.number().int().nonnegative() }),
+    meaning: 'PII was found and the policy blocks instead of redacting.',
+  }),
+  cleaning_failed: def({
+    stage: 'cleaning',
+    severities: ['error'],
+    payload: z.object({ failure: Failure }),
+    meaning: 'Cleaning failed unexpectedly.',
+  }),
+
+  // ── preparation ────────────────────────────────────────────────────────────────────────────────────────────
+  dataset_prep_requested: def({
+    stage: 'preparation',
+    severities: ['info'],
+    payload: z.object({ dataset_ref: ArtifactRef.optional(), split: z.record(z.string(), z.unknown()).optional() }),
+    meaning: 'A user asked to prepare a cleaned dataset (splits, gold set, manifest, tokenized shards).',
+  }),
+  dataset_prepared: def({
+    stage: 'preparation',
+    severities: ['info', 'warning'],
+    payload: z.object({ manifest_ref: ArtifactRef, counts: z.record(z.string(), z.number().int()) }),
+    meaning: 'A prepared dataset and its manifest are ready for training.',
+  }),
+  dataset_prep_failed: def({
+    stage: 'preparation',
+    severities: ['error'],
+    payload: z.object({ failure: Failure }),
+    meaning: 'Preparation failed.',
+  }),
+  dataset_leakage_detected: def({
+    stage: 'preparation',
+    severities: ['warning', 'error'],
+    payload: z.object({ overlapping_rows: z.number().int().nonnegative(), between: z.array(z.string()) }),
+    meaning: 'The same or near-identical rows appear in more than one split.',
+  }),
+
+  // ── training ───────────────────────────────────────────────────────────────────────────────────────────────
+  training_requested: def({
+    stage: 'training',
+    severities: ['info'],
+    payload: z.object({ recipe: z.record(z.string(), z.unknown()).optional(), autopilot: z.boolean().optional() }),
+    meaning: 'A user asked to train a model on a prepared dataset.',
+  }),
+  preflight_passed: def({
+    stage: 'training',
+    severities: ['info'],
+    payload: z.object({ plan_ref: ArtifactRef.optional(), checks: z.array(z.string()) }),
+    meaning: 'Every preflight check passed; a train plan was generated.',
+  }),
+  preflight_warning: def({
+    stage: 'training',
+    severities: ['warning'],
+    payload: z.object({ warnings: z.array(z.string()), plan_ref: ArtifactRef.optional() }),
+    meaning: 'Preflight found problems but fail-open mode let the run proceed.',
+  }),
+  training_dispatch_error: def({
+    stage: 'training',
+    severities: ['error'],
+    payload: z.object({ blockers: z.array(z.string()), failure: Failure.optional() }),
+    meaning: 'The run could not be dispatched to a trainer (preflight blockers in strict mode, no capable engine).',
+  }),
+  training_started: def({
+    stage: 'training',
+    severities: ['info'],
+    payload: z.object({ engine: z.string(), total_steps: z.number().int().positive().optional() }),
+    meaning: 'A trainer picked up the plan and started.',
+  }),
+  training_progress: def({
+    stage: 'training',
+    severities: ['info'],
+    payload: z.object({
+      step: z.number().int().nonnegative(),
+      total_steps: z.number().int().positive().optional(),
+      loss: z.number().optional(),
+      tokens_per_s: z.number().optional(),
+    }),
+    meaning: 'Periodic training progress (step, loss, throughput).',
+  }),
+  training_checkpoint_saved: def({
+    stage: 'training',
+    severities: ['info'],
+    payload: z.object({ step: z.number().int().nonnegative(), checkpoint_ref: ArtifactRef }),
+    meaning: 'A checkpoint was written to the artifact store.',
+  }),
+  training_completed: def({
+    stage: 'training',
+    severities: ['info'],
+    payload: z.object({ model_ref: ArtifactRef, final_loss: z.number().optional() }),
+    meaning: 'Training finished and the final weights or adapter are stored.',
+  }),
+  training_oom: def({
+    stage: 'training',
+    severities: ['error', 'critical'],
+    payload: z.object({ step: z.number().int().nonnegative().optional(), failure: Failure }),
+    meaning: 'The trainer ran out of memory.',
+  }),
+  training_runtime_error: def({
+    stage: 'training',
+    severities: ['error', 'critical'],
+    payload: z.object({ step: z.number().int().nonnegative().optional(), failure: Failure }),
+    meaning: 'The trainer failed with an unexpected runtime error.',
+  }),
+  training_timeout: def({
+    stage: 'training',
+    severities: ['error'],
+    payload: z.object({ max_duration_s: z.number().positive(), failure: Failure.optional() }),
+    meaning: 'The run exceeded its max_duration.',
+  }),
+  training_cancel_requested: def({
+    stage: 'training',
+    severities: ['info'],
+    payload: z.object({ reason: z.string().optional() }),
+    meaning: 'A user asked to cancel a running training run.',
+  }),
+  training_cancelled: def({
+    stage: 'training',
+    severities: ['warning'],
+    payload: z.object({ step: z.number().int().nonnegative().optional() }),
+    meaning: 'The training run stopped after a cancel request.',
+  }),
+
+  // ── eval ───────────────────────────────────────────────────────────────────────────────────────────────────
+  eval_requested: def({
+    stage: 'eval',
+    severities: ['info'],
+    payload: z.object({ model_ref: ArtifactRef.optional(), pack: z.string().optional() }),
+    meaning: 'A user or the lifecycle asked to evaluate a trained model.',
+  }),
+  eval_completed: def({
+    stage: 'eval',
+    severities: ['info', 'warning'],
+    payload: z.object({ metrics: z.record(z.string(), z.number()), promotable: z.boolean().optional(), report_ref: ArtifactRef.optional() }),
+    meaning: 'Evaluation finished; metrics and the promotability verdict are attached.',
+  }),
+  eval_runtime_error: def({
+    stage: 'eval',
+    severities: ['error'],
+    payload: z.object({ failure: Failure }),
+    meaning: 'Evaluation failed unexpectedly.',
+  }),
+  eval_judge_unavailable: def({
+    stage: 'eval',
+    severities: ['warning', 'error'],
+    payload: z.object({ endpoint: z.string(), failure: Failure }),
+    meaning: 'The LLM-judge endpoint could not be reached; the judged metric was not computed.',
+  }),
+  eval_dataset_missing: def({
+    stage: 'eval',
+    severities: ['error'],
+    payload: z.object({ missing: z.array(z.string()) }),
+    meaning: 'The eval or gold split named by the manifest is not available.',
+  }),
+
+  // ── export ─────────────────────────────────────────────────────────────────────────────────────────────────
+  export_requested: def({
+    stage: 'export',
+    severities: ['info'],
+    payload: z.object({ format: z.string(), quantization: z.string().optional() }),
+    meaning: 'A user asked to export a trained model.',
+  }),
+  export_completed: def({
+    stage: 'export',
+    severities: ['info'],
+    payload: z.object({ format: z.string(), bundle_ref: ArtifactRef }),
+    meaning: 'An export bundle was written and passed its smoke and parity checks.',
+  }),
+  export_run_failed: def({
+    stage: 'export',
+    severities: ['error'],
+    payload: z.object({ format: z.string(), failure: Failure }),
+    meaning: 'The export failed unexpectedly.',
+  }),
+  export_artifact_missing: def({
+    stage: 'export',
+    severities: ['error'],
+    payload: z.object({ missing: z.string() }),
+    meaning: 'The checkpoint or adapter to export is not in the artifact store.',
+  }),
+  export_quantization_failed: def({
+    stage: 'export',
+    severities: ['error'],
+    payload: z.object({ quantization: z.string(), failure: Failure }),
+    meaning: 'Quantizing the weights failed.',
+  }),
+  export_parity_failed: def({
+    stage: 'export',
+    severities: ['error'],
+    payload: z.object({ max_abs_diff: z.number().optional(), token_agreement: z.number().optional(), failure: Failure.optional() }),
+    meaning: 'The export does not reproduce the trained model within tolerance.',
+  }),
+
+  // ── deployment ─────────────────────────────────────────────────────────────────────────────────────────────
+  deployment_requested: def({
+    stage: 'deployment',
+    severities: ['info'],
+    payload: z.object({ target: z.string(), export_run_id: RunId.optional() }),
+    meaning: 'A user asked to deploy an export to a target.',
+  }),
+  deployment_created: def({
+    stage: 'deployment',
+    severities: ['info'],
+    payload: z.object({ target: z.string(), version: z.number().int().positive(), endpoint: z.string().optional() }),
+    meaning: 'A DeploymentVersion was created.',
+  }),
+  deployment_promoted: def({
+    stage: 'deployment',
+    severities: ['info'],
+    payload: z.object({ version: z.number().int().positive() }),
+    meaning: 'A DeploymentVersion became the live champion.',
+  }),
+  deployment_rejected: def({
+    stage: 'deployment',
+    severities: ['warning'],
+    payload: z.object({ version: z.number().int().positive(), reason: z.string() }),
+    meaning: 'A DeploymentVersion was rejected by a user.',
+  }),
+  deployment_rolled_back: def({
+    stage: 'deployment',
+    severities: ['warning'],
+    payload: z.object({ from_version: z.number().int().positive(), to_version: z.number().int().positive() }),
+    meaning: 'The live version was rolled back to its predecessor.',
+  }),
+  deployment_smoke_failed: def({
+    stage: 'deployment',
+    severities: ['error'],
+    payload: z.object({ version: z.number().int().positive().optional(), failure: Failure }),
+    meaning: 'The deployed endpoint failed its smoke check.',
+  }),
+  deployment_promote_blocked: def({
+    stage: 'deployment',
+    severities: ['error'],
+    payload: z.object({ version: z.number().int().positive().optional(), failed_gates: z.array(z.string()) }),
+    meaning: 'Promotion was refused because the run is not promotable.',
+  }),
+  deployment_rollback_no_predecessor: def({
+    stage: 'deployment',
+    severities: ['error'],
+    payload: z.object({ version: z.number().int().positive().optional() }),
+    meaning: 'A rollback was asked for but there is no earlier version.',
+  }),
+  deployment_drift_checked: def({
+    stage: 'deployment',
+    severities: ['info'],
+    payload: z.object({ metrics: z.record(z.string(), z.number()) }),
+    meaning: 'A scheduled drift check ran and found no drift.',
+  }),
+  deployment_drift_detected: def({
+    stage: 'deployment',
+    severities: ['warning', 'error'],
+    payload: z.object({ metrics: z.record(z.string(), z.number()), drifted: z.array(z.string()) }),
+    meaning: 'A drift check found a metric drop beyond its confidence bound or input drift.',
+  }),
+
+  // ── system ─────────────────────────────────────────────────────────────────────────────────────────────────
+  event_schema_invalid: def({
+    stage: 'system',
+    severities: ['error'],
+    payload: z.object({
+      stream: z.string(),
+      subject: z.string(),
+      stream_seq: z.number().int().positive(),
+      consumer: z.string(),
+      errors: z.array(z.string()).min(1),
+      raw_bytes: z.number().int().nonnegative(),
+      raw_sha256: z.string(),
+      raw_excerpt: z.string(),
+    }),
+    meaning: 'Dead letter: a message on the event stream was not JSON, had an unknown reason code or failed its schema.',
+  }),
+  event_handler_failed: def({
+    stage: 'system',
+    severities: ['error'],
+    payload: z.object({
+      stream: z.string(),
+      subject: z.string(),
+      stream_seq: z.number().int().positive(),
+      consumer: z.string(),
+      event_id: z.string(),
+      deliveries: z.number().int().positive(),
+      permanent: z.boolean(),
+      failure: Failure,
+    }),
+    meaning: 'Dead letter: a handler failed permanently or on its last delivery attempt; the message was terminated.',
+  }),
+  system_config_invalid: def({
+    stage: 'system',
+    severities: ['critical'],
+    payload: z.object({ app: z.string(), issues: z.array(z.string()).min(1) }),
+    meaning: 'An app refused to start because its configuration is invalid.',
+  }),
+  extension_load_failed: def({
+    stage: 'system',
+    severities: ['error'],
+    payload: z.object({ extension: z.string(), failure: Failure }),
+    meaning: 'A plugin (source, mapper, engine) failed to load and was skipped.',
+  }),
+  extension_contract_invalid: def({
+    stage: 'system',
+    severities: ['error'],
+    payload: z.object({ extension: z.string(), issues: z.array(z.string()) }),
+    meaning: 'A plugin loaded but does not satisfy its contract and was skipped.',
+  }),
+  projection_rebuilt: def({
+    stage: 'system',
+    severities: ['info'],
+    payload: z.object({
+      projection: z.string(),
+      from_version: z.number().int().nonnegative(),
+      to_version: z.number().int().positive(),
+      events: z.number().int().nonnegative(),
+      duration_ms: z.number().nonnegative(),
+    }),
+    meaning: 'A projection was rebuilt by replaying the log into a new version and switched over.',
+  }),
+
+  // ── demo ───────────────────────────────────────────────────────────────────────────────────────────────────
+  demo_run_requested: def({
+    stage: 'demo',
+    severities: ['info'],
+    payload: z.object({
+      steps: z.number().int().min(1).max(1000),
+      children: z.number().int().min(0).max(20),
+      fail_child: z.boolean().optional(),
+    }),
+    meaning: 'A user asked for a demo run: a synthetic run with steps and child runs that exercises the spine.',
+  }),
+  demo_run_started: def({
+    stage: 'demo',
+    severities: ['info'],
+    payload: z.object({ steps: z.number().int().positive() }),
+    meaning: 'The demo worker started a demo run (or one of its child runs).',
+  }),
+  demo_run_progress: def({
+    stage: 'demo',
+    severities: ['info'],
+    payload: z.object({ step: z.number().int().positive(), total: z.number().int().positive() }),
+    meaning: 'A demo run advanced by one step.',
+  }),
+  demo_run_completed: def({
+    stage: 'demo',
+    severities: ['info'],
+    payload: z.object({ steps: z.number().int().nonnegative(), child_runs: z.array(RunId) }),
+    meaning: 'A demo run (or child run) finished.',
+  }),
+  demo_run_failed: def({
+    stage: 'demo',
+    severities: ['error'],
+    payload: z.object({ failure: Failure }),
+    meaning: 'A demo child run failed on purpose (fail_child), to show failures in the timeline.',
+  }),
+} as const satisfies Record<string, ReasonCodeDefinition>;
+
+export type ReasonCodeRegistry = typeof REASON_CODES;
+export type ReasonCode = keyof ReasonCodeRegistry;
+export type StageOf<C extends ReasonCode> = ReasonCodeRegistry[C]['stage'];
+export type PayloadOf<C extends ReasonCode> = z.infer<ReasonCodeRegistry[C]['payload']>;
+
+export const REASON_CODE_LIST = Object.keys(REASON_CODES) as ReasonCode[];
+
+export function isReasonCode(value: unknown): value is ReasonCode {
+  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(REASON_CODES, value);
+}
+
+export function reasonCodesOfStage(stage: Stage): ReasonCode[] {
+  return REASON_CODE_LIST.filter((c) => REASON_CODES[c].stage === stage);
+}

@@ -1,0 +1,2 @@
+export * from './imports.projection.js';
+export * from './queries.js';

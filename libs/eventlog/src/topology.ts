@@ -1,0 +1,79 @@
+import { REASON_CODES, type ReasonCode, DEFAULT_SUBJECT_PREFIX, allFilter, codeFilter } from '@distillery/contracts';
+
+/**
+ * Stream topology as code. Applied by `distillery topology apply` (or the Helm pre-install hook),
+ * never implicitly by handlers: a handler whose consumer is missing fails fast with a message naming the command.
+ */
+export interface StreamSpec {
+  readonly name: string;
+  readonly subjectPrefix: string;
+  /** JetStream de-duplicates on Nats-Msg-Id inside this window (ADR 0004: 10 minutes). */
+  readonly duplicateWindowMs: number;
+  readonly replicas: number;
+  readonly maxMsgBytes: number;
+}
+
+export interface DurableConsumerSpec {
+  /** Durable name: `<service>--<reason_code>`. */
+  readonly durable: string;
+  readonly service: string;
+  readonly reasonCode: ReasonCode;
+  readonly filterSubject: string;
+  readonly ackWaitMs: number;
+  readonly maxDeliver: number;
+  readonly maxAckPending: number;
+}
+
+export interface Topology {
+  readonly stream: StreamSpec;
+  readonly consumers: readonly DurableConsumerSpec[];
+}
+
+/** Every durable (work) consumer of every service. Projections do not appear here: they track their own position. */
+export interface ServiceConsumer {
+  readonly service: string;
+  readonly reasonCode: ReasonCode;
+  readonly maxDeliver?: number;
+}
+
+export const SERVICE_CONSUMERS: readonly ServiceConsumer[] = [
+  { service: 'demo-worker', reasonCode: 'demo_run_requested' },
+  { service: 'mapping', reasonCode: 'dataset_import_requested' },
+];
+
+export const DEFAULT_STREAM_NAME = 'RUNEVENTS';
+export const DEFAULT_DUPLICATE_WINDOW_MS = 10 * 60_000;
+
+export const durableName = (service: string, code: ReasonCode): string => `${service}--${code}`;
+
+export interface TopologyOptions {
+  readonly streamName?: string;
+  readonly subjectPrefix?: string;
+  readonly replicas?: number;
+  /** Service consumers; defaults to SERVICE_CONSUMERS. Tests pass their own. */
+  readonly consumers?: readonly ServiceConsumer[];
+}
+
+export function buildTopology(opts: TopologyOptions = {}): Topology {
+  const prefix = opts.subjectPrefix ?? DEFAULT_SUBJECT_PREFIX;
+  return {
+    stream: {
+      name: opts.streamName ?? DEFAULT_STREAM_NAME,
+      subjectPrefix: prefix,
+      duplicateWindowMs: DEFAULT_DUPLICATE_WINDOW_MS,
+      replicas: opts.replicas ?? 1,
+      maxMsgBytes: 1024 * 1024,
+    },
+    consumers: (opts.consumers ?? SERVICE_CONSUMERS).map(({ service, reasonCode, maxDeliver }) => ({
+      durable: durableName(service, reasonCode),
+      service,
+      reasonCode,
+      filterSubject: codeFilter(prefix, REASON_CODES[reasonCode].stage, reasonCode),
+      ackWaitMs: 30_000,
+      maxDeliver: maxDeliver ?? 5,
+      maxAckPending: 256,
+    })),
+  };
+}
+
+export const streamSubjects = (t: Topology): string[] => [allFilter(t.stream.subjectPrefix)];

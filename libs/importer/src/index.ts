@@ -1,0 +1,3 @@
+export * from './errors.js';
+export * from './importer.js';
+export * from './config.js';

@@ -1,0 +1,3 @@
+export * from './checkpoints.js';
+export * from './projection.js';
+export * from './runner.js';

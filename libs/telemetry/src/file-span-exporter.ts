@@ -1,0 +1,79 @@
+import { appendFile, readFile } from 'node:fs/promises';
+import { SpanKind, type Attributes } from '@opentelemetry/api';
+import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
+
+/** One finished span as a JSON line of a span file. `kind` is the SpanKind name, e.g. `"PRODUCER"`. */
+export interface FileSpan {
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly parentSpanId: string | null;
+  readonly name: string;
+  readonly kind: keyof typeof SpanKind;
+  readonly serviceName: string;
+  readonly attributes: Attributes;
+}
+
+export function toFileSpan(span: ReadableSpan): FileSpan {
+  const sc = span.spanContext();
+  return {
+    traceId: sc.traceId,
+    spanId: sc.spanId,
+    parentSpanId: span.parentSpanContext?.spanId ?? null,
+    name: span.name,
+    kind: SpanKind[span.kind] as keyof typeof SpanKind,
+    serviceName: String(span.resource.attributes[ATTR_SERVICE_NAME] ?? 'unknown_service'),
+    attributes: span.attributes,
+  };
+}
+
+/**
+ * Appends finished spans as JSON lines to a file, so a test can follow one trace across processes (the apps use it
+ * when DISTILLERY_SPAN_FILE is set). Each export is one append of whole lines, so several processes may share a
+ * file. Read it back with `readSpanFile`.
+ */
+export class FileSpanExporter implements SpanExporter {
+  private pending = new Set<Promise<void>>();
+  private stopped = false;
+
+  constructor(readonly path: string) {}
+
+  export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
+    if (this.stopped) {
+      resultCallback({ code: ExportResultCode.FAILED, error: new Error('FileSpanExporter is shut down') });
+      return;
+    }
+    const lines = spans.map((s) => `${JSON.stringify(toFileSpan(s))}\n`).join('');
+    const write: Promise<void> = appendFile(this.path, lines, 'utf8').then(
+      () => resultCallback({ code: ExportResultCode.SUCCESS }),
+      (error: Error) => resultCallback({ code: ExportResultCode.FAILED, error }),
+    );
+    this.pending.add(write);
+    void write.finally(() => this.pending.delete(write));
+  }
+
+  async forceFlush(): Promise<void> {
+    await Promise.all([...this.pending]);
+  }
+
+  async shutdown(): Promise<void> {
+    this.stopped = true;
+    await this.forceFlush();
+  }
+}
+
+/** Reads a span file written by FileSpanExporter; a missing file reads as no spans. */
+export async function readSpanFile(path: string): Promise<FileSpan[]> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  return text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as FileSpan);
+}

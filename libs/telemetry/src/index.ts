@@ -1,0 +1,3 @@
+export * from './file-span-exporter.js';
+export * from './logger.js';
+export * from './telemetry.js';
