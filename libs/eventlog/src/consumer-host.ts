@@ -143,6 +143,9 @@ export class ConsumerHost {
               this.publisher.publish(draft, { ...opts, causedBy: event }),
             ),
         };
+        // A long handler (an import, a cleaning job) tells the server it is still working, well inside ack_wait, so
+        // the message is not redelivered to a second worker while the first is busy with it.
+        const heartbeat = setInterval(() => m.working(), Math.max(1_000, Math.floor(reg.spec.ackWaitMs / 3)));
         try {
           await reg.handler(event, ctx);
           return this.settle(m, 'ack');
@@ -183,6 +186,7 @@ export class ConsumerHost {
           }
           return this.settle(m, 'term', 0, permanent ? 'permanent' : 'max_deliver');
         } finally {
+          clearInterval(heartbeat);
           span.end();
         }
       },

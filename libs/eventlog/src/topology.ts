@@ -34,11 +34,18 @@ export interface ServiceConsumer {
   readonly service: string;
   readonly reasonCode: ReasonCode;
   readonly maxDeliver?: number;
+  /**
+   * Messages a worker may hold unacknowledged (default 256). Long jobs (imports, cleaning, prepare) take 1: a message
+   * waiting in a worker's buffer behind a long job would run out its ack wait and be redelivered elsewhere.
+   */
+  readonly maxAckPending?: number;
 }
 
 export const SERVICE_CONSUMERS: readonly ServiceConsumer[] = [
   { service: 'demo-worker', reasonCode: 'demo_run_requested' },
-  { service: 'mapping', reasonCode: 'dataset_import_requested' },
+  { service: 'mapping', reasonCode: 'dataset_import_requested', maxAckPending: 1 },
+  { service: 'preparation', reasonCode: 'cleaning_requested', maxAckPending: 1 },
+  { service: 'preparation', reasonCode: 'dataset_prep_requested', maxAckPending: 1 },
 ];
 
 export const DEFAULT_STREAM_NAME = 'RUNEVENTS';
@@ -64,14 +71,14 @@ export function buildTopology(opts: TopologyOptions = {}): Topology {
       replicas: opts.replicas ?? 1,
       maxMsgBytes: 1024 * 1024,
     },
-    consumers: (opts.consumers ?? SERVICE_CONSUMERS).map(({ service, reasonCode, maxDeliver }) => ({
+    consumers: (opts.consumers ?? SERVICE_CONSUMERS).map(({ service, reasonCode, maxDeliver, maxAckPending }) => ({
       durable: durableName(service, reasonCode),
       service,
       reasonCode,
       filterSubject: codeFilter(prefix, REASON_CODES[reasonCode].stage, reasonCode),
       ackWaitMs: 30_000,
       maxDeliver: maxDeliver ?? 5,
-      maxAckPending: 256,
+      maxAckPending: maxAckPending ?? 256,
     })),
   };
 }
