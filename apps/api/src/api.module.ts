@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { HealthController, PlatformModule, type PlatformOptions } from '@distillery/platform-nest';
 import type { ImporterDeps } from '@distillery/importer';
 import { API_OPTIONS, IMPORTER, type ApiOptions } from './api-options.js';
+import { DatasetsController } from './datasets.controller.js';
 import { ImportsController } from './imports.controller.js';
 import { DemoRunsController } from './demo-runs.controller.js';
 import { MetaController } from './meta.controller.js';
@@ -13,7 +14,7 @@ export class ApiModule {
     return {
       module: ApiModule,
       imports: [PlatformModule.forRoot({ ...platform, app: 'api' })],
-      controllers: [HealthController, RunsController, DemoRunsController, MetaController, ImportsController],
+      controllers: [HealthController, RunsController, DemoRunsController, MetaController, ImportsController, DatasetsController],
       providers: [
         { provide: API_OPTIONS, useValue: options },
         { provide: IMPORTER, useValue: importer },

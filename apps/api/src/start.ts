@@ -1,7 +1,8 @@
 import { DISTILLERY_VERSION } from '@distillery/contracts';
 import type { DatabaseHandle } from '@distillery/db';
 import type { EventLog, Logger } from '@distillery/eventlog';
-import { importerFromConfig } from '@distillery/importer';
+import { FileArtifactStore } from '@distillery/artifacts';
+import { artifactsDir, importerFromConfig } from '@distillery/importer';
 import { startNestApp, topologyFromConfig, type RunningApp } from '@distillery/platform-nest';
 import { ApiModule } from './api.module.js';
 import type { ApiConfig } from './config.js';
@@ -22,7 +23,7 @@ export async function startApi(opts: StartApiOptions): Promise<RunningApp> {
       eventLog: opts.eventLog ?? { url: config.NATS_URL, topology: topologyFromConfig(config) },
       database: opts.database ?? { url: config.DATABASE_URL, dataDir: config.DISTILLERY_DATA_DIR, schema: config.DATABASE_SCHEMA },
     },
-    { maxPageSize: config.API_MAX_PAGE_SIZE },
+    { maxPageSize: config.API_MAX_PAGE_SIZE, artifacts: new FileArtifactStore(artifactsDir(config)) },
     await importerFromConfig(config),
   );
   return startNestApp('api', module, { port: config.PORT, host: config.HOST });

@@ -96,11 +96,14 @@ program
     } else if (app === 'mapping') {
       const m = await import('@distillery/app-mapping');
       await runStandalone('mapping', m.parseMappingConfig, (c, logger) => m.startMapping({ config: c, logger, http: true }));
+    } else if (app === 'preparation') {
+      const m = await import('@distillery/app-preparation');
+      await runStandalone('preparation', m.parsePreparationConfig, (c, logger) => m.startPreparation({ config: c, logger, http: true }));
     } else if (app === 'demo-worker') {
       const m = await import('@distillery/app-demo-worker');
       await runStandalone('demo-worker', m.parseDemoWorkerConfig, (c, logger) => m.startDemoWorker({ config: c, logger, http: true }));
     } else {
-      say(`unknown app '${app}': expected api, projector, mapping or demo-worker`);
+      say(`unknown app '${app}': expected api, projector, mapping, preparation or demo-worker`);
       process.exit(2);
     }
   });
@@ -175,6 +178,43 @@ mappingsCmd
   .option('--project <project_id>', 'project', 'default')
   .option('--json', 'JSON', false)
   .action(async (id: string, o: { project: string; json: boolean }) => process.exit(await (await import('./commands/import.js')).mappingsRerun(await api(), o.project, id, o.json)));
+
+program
+  .command('clean')
+  .description('clean the project dataset in the background: PII, quality, exact and near dedup, outliers (progress shown)')
+  .option('--project <project_id>', 'project', 'default')
+  .addOption(new Option('--pii <action>', 'what to do with PII found').choices(['redact', 'mask', 'keep', 'block']))
+  .option('--policy-json <json>', 'the whole cleaning policy as JSON, e.g. {"pii": {"action": "mask", "per_kind": {"email": "keep"}}}')
+  .option('--no-near-dedup', 'exact dedup only (no MinHash near-duplicate detection)')
+  .addOption(new Option('--outliers <action>', 'drop outlier rows or only flag them').choices(['drop', 'flag']))
+  .option('--json', 'machine-readable output', false)
+  .action(async (o: { project: string; pii?: string; policyJson?: string; nearDedup: boolean; outliers?: string; json: boolean }) =>
+    process.exit(await (await import('./commands/datasets.js')).cleanCommand(await api(), o)),
+  );
+
+program
+  .command('prepare')
+  .description('split the cleaned dataset into train / eval / gold, check leakage, write prepared/manifest.json')
+  .option('--project <project_id>', 'project', 'default')
+  .addOption(new Option('--strategy <kind>', 'split strategy (default: stratified by label for labelled tasks, else random)').choices(['random', 'stratified', 'group_disjoint']))
+  .option('--field <field>', 'the record field to stratify or group by')
+  .addOption(new Option('--seed <n>', 'split seed (default 42)').argParser(intArg('seed', 0, 2 ** 31 - 1)))
+  .option('--ratios <train,eval,gold>', 'split ratios (default 0.8,0.1,0.1)')
+  .addOption(new Option('--leakage-max-share <share>', 'largest share of eval/gold rows that may repeat a train row (default 0.01)').argParser(Number))
+  .option('--json', 'machine-readable output', false)
+  .action(async (o: { project: string; strategy?: string; field?: string; seed?: number; ratios?: string; leakageMaxShare?: number; json: boolean }) =>
+    process.exit(await (await import('./commands/datasets.js')).prepareCommand(await api(), o)),
+  );
+
+program
+  .command('rows')
+  .description('row lineage')
+  .command('explain')
+  .description("a row's whole history: source and position, mapper outcome, cleaning findings, dedup cluster, split")
+  .argument('<row_id>', 'a row id, or a unique prefix of at least 8 hex digits')
+  .option('--project <project_id>', 'project', 'default')
+  .option('--json', 'JSON', false)
+  .action(async (rowId: string, o: { project: string; json: boolean }) => process.exit(await (await import('./commands/datasets.js')).rowsExplain(await api(), o.project, rowId, o.json)));
 
 program
   .command('timeline')

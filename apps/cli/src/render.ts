@@ -81,3 +81,16 @@ export class ProgressBar {
     if (this.out.isTTY) this.out.write('\n');
   }
 }
+
+/** Horizontal bars for labelled counts, scaled to the largest (histograms, split sizes, label balance). */
+export function barChart(rows: ReadonlyArray<readonly [string, number]>, width = 30): string {
+  const max = Math.max(1, ...rows.map(([, n]) => n));
+  const labelWidth = Math.max(...rows.map(([l]) => l.length));
+  const countWidth = Math.max(...rows.map(([, n]) => String(n).length));
+  return rows
+    .map(([label, n]) => {
+      const len = n === 0 ? 0 : Math.max(1, Math.round((n / max) * width));
+      return `  ${label.padEnd(labelWidth)} ${String(n).padStart(countWidth)} ${color.cyan('█'.repeat(len))}`;
+    })
+    .join('\n');
+}

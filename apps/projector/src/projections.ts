@@ -1,5 +1,5 @@
 import type { Projection } from '@distillery/projection-runtime';
-import { importsProjection } from '@distillery/data-views';
+import { dataTasksProjection, importsProjection } from '@distillery/data-views';
 import { runEventsProjection, timelineProjection } from '@distillery/timeline';
 
 /** Every read model the projector maintains, by name (`distillery projections rebuild <name>`). */
@@ -7,6 +7,7 @@ export const PROJECTIONS: Readonly<Record<string, Projection>> = {
   [timelineProjection.name]: timelineProjection,
   [runEventsProjection.name]: runEventsProjection,
   [importsProjection.name]: importsProjection,
+  [dataTasksProjection.name]: dataTasksProjection,
 };
 
 export function projectionByName(name: string): Projection {

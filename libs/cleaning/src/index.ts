@@ -53,3 +53,4 @@ export * from './dedup/lsh.js';
 export * from './dedup/dedup-index.js';
 export * from './outliers/sketch.js';
 export * from './outliers/outliers.js';
+export * from './policy.js';

@@ -122,3 +122,20 @@ export const PreparedManifest = z.object({
   tokenizer: z.object({ name: z.string(), sha256: z.string(), chat_template_sha256: z.string().optional() }).optional(),
 });
 export type PreparedManifest = z.infer<typeof PreparedManifest>;
+
+/**
+ * One line of a cleaning run's lineage artifact (`cleaning_completed.lineage_ref`, JSONL, one per row in): what
+ * cleaning found in the row and whether it was kept. Carries no row content: PII findings are kinds, fields and
+ * offsets only, so the lineage can be shown to people who may not see the data.
+ */
+export interface CleaningLineageEntry {
+  readonly row_id: string;
+  readonly kept: boolean;
+  /** Why the row was removed (pii_block, outlier:<kind>, exact_duplicate, near_duplicate). */
+  readonly reason?: string;
+  readonly pii?: ReadonlyArray<{ readonly kind: string; readonly action: string; readonly field: string; readonly start: number; readonly end: number }>;
+  readonly quality: { readonly score: number; readonly language: string; readonly script: string };
+  readonly outliers?: readonly string[];
+  /** Dedup cluster: the id of its first member (the row kept), and which row this one repeats. */
+  readonly dedup?: { readonly cluster_id: string; readonly exact_of?: string; readonly near_of?: string; readonly similarity?: number };
+}

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { TASK_PROFILES } from './data.js';
+import { SplitStrategy, TASK_PROFILES } from './data.js';
 import { ArtifactRef, FailureInfo, RunId, type Severity, type Stage } from './primitives.js';
 
 /**
@@ -22,6 +22,14 @@ const def = <S extends Stage, P extends z.ZodType>(d: ReasonCodeDefinition<S, P>
 
 const Locator = z.string().min(1);
 const Failure = FailureInfo;
+/** One imported source of a dataset: its accepted rows artifact and where they came from. */
+const DatasetInput = z.object({
+  import_run_id: z.string().min(1),
+  locator: Locator,
+  mapper_id: z.string().min(1),
+  rows: z.number().int().nonnegative(),
+  ref: ArtifactRef,
+});
 
 export const REASON_CODES = {
   // ── ingestion ──────────────────────────────────────────────────────────────────────────────────────────────
@@ -126,8 +134,21 @@ export const REASON_CODES = {
   cleaning_requested: def({
     stage: 'cleaning',
     severities: ['info'],
-    payload: z.object({ dataset_ref: ArtifactRef.optional(), policy: z.record(z.string(), z.unknown()).optional() }),
+    payload: z.object({
+      dataset_id: z.string().min(1),
+      task_profile: z.enum(TASK_PROFILES),
+      /** The accepted-row artifacts of the project's completed imports, in import order (the dataset to clean). */
+      inputs: z.array(DatasetInput).min(1),
+      /** CleaningPolicy (libs/cleaning): pii, quality, outliers, dedup, text_fields. Defaults when absent. */
+      policy: z.record(z.string(), z.unknown()).optional(),
+    }),
     meaning: 'A user asked to clean an imported dataset (PII, quality, dedup, outliers).',
+  }),
+  cleaning_progress: def({
+    stage: 'cleaning',
+    severities: ['info'],
+    payload: z.object({ phase: z.enum(['profile', 'clean']), rows_done: z.number().int().nonnegative(), rows_total: z.number().int().nonnegative() }),
+    meaning: 'A running cleaning job reports how far it has got (at most every few seconds).',
   }),
   cleaning_completed: def({
     stage: 'cleaning',
@@ -135,21 +156,36 @@ export const REASON_CODES = {
     payload: z.object({
       rows_in: z.number().int().nonnegative(),
       rows_out: z.number().int().nonnegative(),
+      /** Removed rows per reason (pii_block, outlier:<kind>, exact_duplicate, near_duplicate); rows_in = rows_out + Σ. */
+      removed: z.record(z.string(), z.number().int().nonnegative()).optional(),
       report_ref: ArtifactRef.optional(),
+      /** The kept rows (TransformedRow JSONL, PII rewritten per policy): the input of prepare. */
+      cleaned_ref: ArtifactRef.optional(),
+      /** One CleaningLineageEntry per row in (JSONL), for row lineage. */
+      lineage_ref: ArtifactRef.optional(),
+      dataset_id: z.string().optional(),
+      task_profile: z.enum(TASK_PROFILES).optional(),
+      inputs: z.array(DatasetInput).optional(),
     }),
     meaning: 'Cleaning finished; the report lists what was removed or redacted and why.',
   }),
   cleaning_outlier_threshold_exceeded: def({
     stage: 'cleaning',
     severities: ['warning', 'error'],
-    payload: z.object({ metric: z.string(), share: z.number(), threshold: z.number() }),
+    payload: z.object({ metric: z.string(), share: z.number(), threshold: z.number(), counts: z.record(z.string(), z.number().int()).optional() }),
     meaning: 'More rows were flagged as outliers than the policy allows.',
   }),
   cleaning_pii_block: def({
     stage: 'cleaning',
     severities: ['error'],
-    payload: z.object({ kinds: z.array(z.string()), rows_affected: z.number().int().nonnegative() }),
-    meaning: 'PII was found and the policy blocks instead of redacting.',
+    payload: z.object({
+      kinds: z.array(z.string()),
+      rows_affected: z.number().int().nonnegative(),
+      /** Up to 20 affected row ids (never the PII itself): `distillery rows explain` shows where. */
+      example_row_ids: z.array(z.string()).optional(),
+      report_ref: ArtifactRef.optional(),
+    }),
+    meaning: 'PII was found and the policy blocks instead of redacting: nothing is written until the policy or the data changes.',
   }),
   cleaning_failed: def({
     stage: 'cleaning',
@@ -162,13 +198,41 @@ export const REASON_CODES = {
   dataset_prep_requested: def({
     stage: 'preparation',
     severities: ['info'],
-    payload: z.object({ dataset_ref: ArtifactRef.optional(), split: z.record(z.string(), z.unknown()).optional() }),
+    payload: z.object({
+      dataset_id: z.string().min(1),
+      task_profile: z.enum(TASK_PROFILES),
+      /** The cleaned rows (cleaning_completed.cleaned_ref) and where they came from. */
+      dataset_ref: ArtifactRef,
+      cleaning_run_id: z.string().min(1),
+      cleaning_report_ref: ArtifactRef.optional(),
+      rows_dropped: z.number().int().nonnegative(),
+      inputs: z.array(DatasetInput),
+      split: z.object({ strategy: SplitStrategy, ratios: z.object({ train: z.number(), eval: z.number(), gold: z.number() }).optional() }),
+      /** Leakage check between train and eval/gold: largest share of leaking held-out rows before prepare fails. */
+      leakage: z.object({ max_share: z.number().min(0).max(1).optional(), near_threshold: z.number().min(0).max(1).optional() }).optional(),
+    }),
     meaning: 'A user asked to prepare a cleaned dataset (splits, gold set, manifest, tokenized shards).',
+  }),
+  dataset_prep_progress: def({
+    stage: 'preparation',
+    severities: ['info'],
+    payload: z.object({ phase: z.enum(['split', 'leakage', 'write']), rows_done: z.number().int().nonnegative(), rows_total: z.number().int().nonnegative() }),
+    meaning: 'A running prepare job reports how far it has got (at most every few seconds).',
   }),
   dataset_prepared: def({
     stage: 'preparation',
     severities: ['info', 'warning'],
-    payload: z.object({ manifest_ref: ArtifactRef, counts: z.record(z.string(), z.number().int()) }),
+    payload: z.object({
+      manifest_ref: ArtifactRef,
+      counts: z.record(z.string(), z.number().int()),
+      artifacts: z.object({ train: ArtifactRef, eval: ArtifactRef, gold: ArtifactRef }).optional(),
+      label_set: z.array(z.string()).optional(),
+      /** Rows per label in each split (labelled profiles). */
+      label_counts: z.record(z.string(), z.record(z.string(), z.number().int().nonnegative())).optional(),
+      /** ManifestWarning codes and details (labels only in holdout, empty split…). */
+      warnings: z.array(z.object({ code: z.string(), detail: z.string() })).optional(),
+      leakage: z.object({ overlapping_rows: z.number().int().nonnegative(), share: z.number() }).optional(),
+    }),
     meaning: 'A prepared dataset and its manifest are ready for training.',
   }),
   dataset_prep_failed: def({
@@ -180,8 +244,15 @@ export const REASON_CODES = {
   dataset_leakage_detected: def({
     stage: 'preparation',
     severities: ['warning', 'error'],
-    payload: z.object({ overlapping_rows: z.number().int().nonnegative(), between: z.array(z.string()) }),
-    meaning: 'The same or near-identical rows appear in more than one split.',
+    payload: z.object({
+      overlapping_rows: z.number().int().nonnegative(),
+      between: z.array(z.string()),
+      share: z.number().optional(),
+      max_share: z.number().optional(),
+      /** Example pairs: a train row and the eval/gold row that repeats it. */
+      examples: z.array(z.object({ train_row_id: z.string(), other_row_id: z.string(), split: z.string(), similarity: z.number(), kind: z.enum(['exact', 'near']) })).optional(),
+    }),
+    meaning: 'The same or near-identical rows appear in more than one split; above the threshold the prepare fails.',
   }),
 
   // ── training ───────────────────────────────────────────────────────────────────────────────────────────────

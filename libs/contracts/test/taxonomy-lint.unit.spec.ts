@@ -17,7 +17,6 @@ const root = join(import.meta.dirname, '..', '..', '..');
 const pendingFor = (stages: readonly Stage[], why: string): Array<[string, string]> =>
   REASON_CODE_LIST.filter((c) => stages.includes(REASON_CODES[c].stage)).map((c) => [c, why]);
 const PENDING: Readonly<Record<string, string>> = Object.fromEntries([
-  ...pendingFor(['cleaning', 'preparation'], 'data path issue: clean and prepare'),
   ...pendingFor(['training'], 'training path issue'),
   ...pendingFor(['eval', 'export', 'deployment'], 'evaluate/export/deploy issue'),
 ]);

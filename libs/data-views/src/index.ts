@@ -1,2 +1,3 @@
 export * from './imports.projection.js';
 export * from './queries.js';
+export * from './tasks.projection.js';

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { ArtifactRef } from '@distillery/contracts';
 import { IMPORTS_VIEW, SAVED_MAPPINGS_VIEW } from './imports.projection.js';
+import { DATA_TASKS_VIEW, type DataTaskKind } from './tasks.projection.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Db = Kysely<any>;
@@ -91,4 +92,63 @@ export async function listSavedMappings(db: Db, projectId: string): Promise<Save
 
 export async function getSavedMapping(db: Db, projectId: string, idOrName: string): Promise<SavedMappingRow | undefined> {
   return (await listSavedMappings(db, projectId)).find((m) => m.saved_mapping_id === idOrName || m.name === idOrName);
+}
+
+export interface DataTaskRow {
+  project_id: string;
+  task_id: string;
+  kind: DataTaskKind;
+  status: 'requested' | 'running' | 'completed' | 'failed';
+  phase: string | null;
+  rows_done: number | null;
+  rows_total: number | null;
+  actor: string;
+  requested_at: string;
+  updated_at: string;
+  finished_at: string | null;
+  request: Record<string, unknown>;
+  result: Record<string, unknown> | null;
+  findings: Array<{ code: string; severity: string; summary: string }>;
+  summary: string | null;
+  failure_code: string | null;
+  failure_message: string | null;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function toTask(r: any): DataTaskRow {
+  const { last_seq: _seq, ...rest } = r;
+  return {
+    ...rest,
+    rows_done: num(r.rows_done),
+    rows_total: num(r.rows_total),
+    requested_at: iso(r.requested_at)!,
+    updated_at: iso(r.updated_at)!,
+    finished_at: iso(r.finished_at),
+  };
+}
+
+export async function getDataTask(db: Db, projectId: string, taskId: string): Promise<DataTaskRow | undefined> {
+  const r = await db.selectFrom(DATA_TASKS_VIEW).selectAll().where('project_id', '=', projectId).where('task_id', '=', taskId).executeTakeFirst();
+  return r ? toTask(r) : undefined;
+}
+
+export async function listDataTasks(db: Db, projectId: string, kind?: DataTaskKind): Promise<DataTaskRow[]> {
+  let q = db.selectFrom(DATA_TASKS_VIEW).selectAll().where('project_id', '=', projectId);
+  if (kind) q = q.where('kind', '=', kind);
+  return (await q.orderBy('requested_at').orderBy('task_id').execute()).map(toTask);
+}
+
+/** The most recent completed task of a kind (the cleaning a prepare starts from). */
+export async function latestCompletedTask(db: Db, projectId: string, kind: DataTaskKind): Promise<DataTaskRow | undefined> {
+  const r = await db
+    .selectFrom(DATA_TASKS_VIEW)
+    .selectAll()
+    .where('project_id', '=', projectId)
+    .where('kind', '=', kind)
+    .where('status', '=', 'completed')
+    .orderBy('finished_at', 'desc')
+    .orderBy('last_seq', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return r ? toTask(r) : undefined;
 }

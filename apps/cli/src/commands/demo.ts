@@ -2,10 +2,19 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { StructuredLogger } from '@distillery/telemetry';
 import { ApiClient } from '../api-client.js';
+import { cleanCommand, prepareCommand } from './datasets.js';
 import { followImport } from './import.js';
 import type { CliConfig } from '../config.js';
 import { color, formatDuration, ProgressBar, renderTimelineTree } from '../render.js';
 import { startSystem } from '../system.js';
+
+async function waitFor(timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`gave up waiting after ${formatDuration(timeoutMs)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
 
 /** The dataset bundled with the repository (examples/datasets), found from this file's location in dist/ or src/. */
 export const EXAMPLES_DIR = resolve(join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', '..', 'examples', 'datasets'));
@@ -92,6 +101,25 @@ export async function demoCommand(config: CliConfig, logger: StructuredLogger, o
     );
     const importCode = await followImport(api, imported.project_id, imported.run_id, opts.json, opts.timeoutMs, imported.choice);
     ok = ok && importCode === 0;
+
+    // Clean and prepare it, then show the manifest summary and the timeline of the prepare task.
+    if (ok) {
+      await waitFor(opts.timeoutMs, async () => {
+        const r = await api.request<{ status: string }>(`/api/projects/quickstart/imports/${imported.run_id}`).catch(() => undefined);
+        return r?.status === 'completed';
+      });
+      say('');
+      const cleanCode = await cleanCommand(api, { project: 'quickstart', nearDedup: true, json: opts.json }, opts.timeoutMs);
+      say('');
+      const prepareCode = cleanCode === 0 ? await prepareCommand(api, { project: 'quickstart', json: opts.json }, opts.timeoutMs) : 1;
+      ok = ok && cleanCode === 0 && prepareCode === 0;
+      if (prepareCode === 0) {
+        const prepared = await api.request<{ task_id: string }>('/api/projects/quickstart/prepared');
+        const tree = await api.timelineTree(prepared.task_id, 'quickstart');
+        if (!opts.json) process.stdout.write(`\nTimeline of ${prepared.task_id}:\n\n${renderTimelineTree(tree)}\n\n`);
+        say(`manifest: ${resolve(config.DISTILLERY_DATA_DIR, 'projects', 'quickstart', 'prepared', 'manifest.json')}`);
+      }
+    }
     say(`${ok ? color.green('demo finished') : color.red('demo incomplete')} in ${formatDuration(Date.now() - started)}: ${rows.length} runs, ${rows.reduce((n, r) => n + r.event_count, 0)} events`);
     return ok ? 0 : 1;
   } finally {

@@ -1,0 +1,3 @@
+import { preset } from '../../jest.preset.js';
+
+export default { ...preset, displayName: 'preparation', rootDir: import.meta.dirname, testTimeout: 120_000 };
