@@ -4,10 +4,11 @@ import type { ArtifactRef, SplitStrategy, TaskProfile } from '@distillery/contra
 import type { DatabaseHandle } from '@distillery/db';
 import type { EventPublisher } from '@distillery/eventlog';
 import { getDataTask, latestCompletedTask, listDataTasks, listImports, type DataTaskRow, type ImportRow } from '@distillery/data-views';
+import { AmbiguousRowIdError, explainRow } from '@distillery/lineage';
 import { CleaningPolicyError, DEFAULT_RATIOS, parseCleaningPolicy, SplitConfigError, validateRatios } from '@distillery/importer';
 import { DATABASE, PUBLISHER } from '@distillery/platform-nest';
 import { API_OPTIONS, type ApiOptions } from './api-options.js';
-import { cleanBody, prepareBody, taskParams } from './datasets.dto.js';
+import { cleanBody, prepareBody, rowParams, taskParams } from './datasets.dto.js';
 import { projectParams } from './imports.dto.js';
 import { badRequest, parseRequest } from './validation.js';
 
@@ -152,6 +153,22 @@ export class DatasetsController {
     const ref = (t.result?.[t.kind === 'clean' ? 'report_ref' : 'manifest_ref'] ?? undefined) as ArtifactRef | undefined;
     if (!ref) throw new NotFoundException({ error: 'no_report', message: `task '${taskId}' is ${t.status} and has no ${t.kind === 'clean' ? 'report' : 'manifest'} yet` });
     return JSON.parse((await this.options.artifacts.readBytes(ref)).toString('utf8')) as unknown;
+  }
+
+  /** A row's history: source and position, mapper outcome, cleaning findings, dedup cluster, split. */
+  @Get('rows/:rowId')
+  async row(@Param() params: unknown) {
+    const { projectId, rowId } = parseRequest(rowParams, params, 'path');
+    try {
+      const r = await explainRow(this.db.db, projectId, rowId);
+      if (!r) throw new NotFoundException({ error: 'not_found', message: `no row '${rowId}' in project '${projectId}' (lineage is projected from imports, cleaning and prepare events)` });
+      return r;
+    } catch (err) {
+      if (err instanceof AmbiguousRowIdError) {
+        throw new ConflictException({ error: 'ambiguous_row_id', message: err.message, matches: err.matches, more: err.more });
+      }
+      throw err;
+    }
   }
 
   /** The latest prepared dataset: its manifest reference, counts and labels. */

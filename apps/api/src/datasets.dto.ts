@@ -26,4 +26,4 @@ export const prepareBody = z
   .strict();
 
 export const taskParams = z.object({ projectId: ProjectId, taskId: RunId });
-export const rowParams = z.object({ projectId: ProjectId, rowId: z.string().regex(/^[0-9a-f]{8,64}$/, 'expected a row id (or a prefix of at least 8 hex digits)') });
+export const rowParams = z.object({ projectId: ProjectId, rowId: z.string().regex(/^[0-9a-fA-F]{8,64}$/, 'expected a row id (or a prefix of at least 8 hex digits)') });

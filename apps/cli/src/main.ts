@@ -261,7 +261,7 @@ program
   .command('projections')
   .description('manage read models')
   .command('rebuild')
-  .description('replay the log from sequence 0 into a new projection version and switch over: timeline | run_events')
+  .description('replay the log from sequence 0 into a new projection version and switch over: timeline | run_events | imports | data_tasks | row_lineage')
   .argument('<name>')
   .option('--json', 'print the result as JSON', false)
   .action(async (name: string, o: { json: boolean }) => {

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { FileArtifactStore } from '@distillery/artifacts';
 import { EventLog, buildTopology } from '@distillery/eventlog';
 import { builtEntry, freePort, natsService, repoRoot, spawnNode, uniqueName, waitFor, type ServiceHandle } from '@distillery/testing';
 
@@ -52,6 +53,14 @@ describe('distillery CLI', () => {
     // The data path of the quickstart: the bundled UCI sentences imported with --auto.
     expect(out).toMatch(/introspection: label_to_classification \(confidence 0\.9\d\)/);
     expect(out).toMatch(/imported into ds-quickstart: 500 read = 500 accepted \(500 new, 0 already there\) \+ 0 rejected/);
+    // …then cleaned and prepared: the manifest summary, the prepare task's timeline, and the manifest on disk.
+    expect(out).toMatch(/cleaned: 500 rows in = \d+ kept \+ \d+ removed/);
+    expect(out).toMatch(/prepared classification dataset — split stratified by label, seed 42/);
+    expect(out).toMatch(/^ +train +\d+ █+$/m);
+    expect(out).toMatch(/✓ prepare-\w+ {2}dataset_prepared/);
+    const manifest = JSON.parse(readFileSync(join(env['DISTILLERY_DATA_DIR']!, 'projects', 'quickstart', 'prepared', 'manifest.json'), 'utf8')) as { counts: Record<string, number>; label_set: string[] };
+    expect(manifest.label_set).toEqual(['0', '1']);
+    expect(manifest.counts['train']! + manifest.counts['eval']! + manifest.counts['gold']! + manifest.counts['dropped']!).toBe(500);
   });
 
   it('`events tail` reads the log and `topology apply` is idempotent', async () => {
@@ -79,6 +88,8 @@ describe('distillery CLI', () => {
     expect(report.consumers).toEqual([
       { durable: 'demo-worker--demo_run_requested', action: 'updated' },
       { durable: 'mapping--dataset_import_requested', action: 'updated' },
+      { durable: 'preparation--cleaning_requested', action: 'updated' },
+      { durable: 'preparation--dataset_prep_requested', action: 'updated' },
     ]);
   });
 
@@ -135,6 +146,43 @@ describe('distillery CLI', () => {
       const other = await run('import', 'run', '--project', 'shop', '--locator', 'text:uci-sentiment/readme.txt', '--mapper', 'text_only', '--map', 'text=text');
       expect(other.code).toBe(1);
       expect(other.out).toMatch(/import failed \(ingest_validation_failed\): .*holds a classification dataset/);
+
+      // Clean (masking PII) and prepare with a chosen seed and ratios; both poll their task to the end.
+      const clean = await run('clean', '--project', 'shop', '--pii', 'mask');
+      expect(clean.code).toBe(0);
+      const cleaned = /cleaned: 500 rows in = (\d+) kept \+ (\d+) removed/.exec(clean.out);
+      expect(cleaned).not.toBeNull();
+      expect(Number(cleaned![1]) + Number(cleaned![2])).toBe(500);
+      expect(clean.out).toMatch(/PII \(mask\)/);
+      const prep = await run('prepare', '--project', 'shop', '--seed', '7', '--ratios', '0.7,0.2,0.1');
+      expect(prep.code).toBe(0);
+      expect(prep.out).toMatch(/prepared classification dataset — split stratified by label, seed 7/);
+      const counts = Object.fromEntries([...prep.out.matchAll(/^ +(train|eval|gold|dropped) +(\d+)/gm)].map((m) => [m[1], Number(m[2])]));
+      expect(counts['train']! + counts['eval']! + counts['gold']!).toBe(Number(cleaned![1]));
+      expect(counts['dropped']).toBe(Number(cleaned![2]));
+      const badRatios = await run('prepare', '--project', 'shop', '--ratios', '0.7,0.2');
+      expect(badRatios.code).toBe(1);
+      expect(badRatios.out).toMatch(/--ratios 0\.7,0\.2: expected three numbers/);
+
+      // Row lineage of the first gold row, by an 8-digit prefix of its id.
+      const prepared = (await (await fetch(`http://127.0.0.1:${port}/api/projects/shop/prepared`)).json()) as { artifacts: { gold: { uri: string } } };
+      const store = new FileArtifactStore(join(env['DISTILLERY_DATA_DIR']!, 'artifacts'));
+      let gold: { row_id: string; source: { position: number } } | undefined;
+      for await (const r of store.readJsonl<{ row_id: string; source: { position: number } }>(prepared.artifacts.gold)) {
+        gold = r;
+        break;
+      }
+      const explain = await run('rows', 'explain', gold!.row_id.slice(0, 8), '--project', 'shop');
+      expect(explain.code).toBe(0);
+      expect(explain.out).toContain(`row ${gold!.row_id}`);
+      expect(explain.out).toMatch(/mapping +accepted/);
+      expect(explain.out).toContain(`source ${locator} record #${gold!.source.position} via label_to_classification`);
+      expect(explain.out).toMatch(/cleaning +kept/);
+      expect(explain.out).toMatch(/quality \d\.\d\d, language \w+/);
+      expect(explain.out).toMatch(/preparation +gold/);
+      const unknown = await run('rows', 'explain', 'ffffffffffff', '--project', 'shop');
+      expect(unknown.code).toBe(1);
+      expect(unknown.out).toMatch(/404 no row 'ffffffffffff' in project 'shop'/);
     } finally {
       expect(await up.kill('SIGTERM')).toBe(0);
     }

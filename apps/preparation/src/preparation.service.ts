@@ -92,7 +92,7 @@ export class PreparationService implements OnApplicationBootstrap, OnApplication
           reason_code: 'cleaning_pii_block',
           ...base,
           summary: `PII the policy blocks (${b.kinds.join(', ')}) found in ${b.rows_affected} rows: nothing written; redact, mask or remove it`.slice(0, 500),
-          payload: { kinds: [...b.kinds], rows_affected: b.rows_affected, example_row_ids: [...r.blocked_row_ids], report_ref: r.report_ref },
+          payload: { kinds: [...b.kinds], rows_affected: b.rows_affected, example_row_ids: [...r.blocked_row_ids], report_ref: r.report_ref, lineage_ref: r.lineage_ref },
         });
         return;
       }

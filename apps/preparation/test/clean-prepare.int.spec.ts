@@ -7,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { FileArtifactStore } from '@distillery/artifacts';
+import type { CleaningLineageEntry } from '@distillery/contracts';
 import { openDatabase, type DatabaseHandle } from '@distillery/db';
 import type { RunningApp } from '@distillery/platform-nest';
 import { createLogger } from '@distillery/telemetry';
@@ -142,6 +144,34 @@ describe('clean and prepare through the API', () => {
     const file = join(dataDir, 'projects', 'films', 'prepared', 'manifest.json');
     expect(existsSync(file)).toBe(true);
     expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(manifest);
+    // Row lineage: a removed duplicate ends at cleaning, naming the row it repeats; the row it repeats goes on to a split.
+    const cleaning = (await call('GET', '/api/projects/films/tasks')).body.items!.find((t) => t['kind'] === 'clean')!;
+    const store = new FileArtifactStore(join(dataDir, 'artifacts'));
+    let dup: CleaningLineageEntry | undefined;
+    for await (const e of store.readJsonl<CleaningLineageEntry>((cleaning['result'] as { lineage_ref: { uri: string } }).lineage_ref)) {
+      if (e.reason === 'exact_duplicate') {
+        dup = e;
+        break;
+      }
+    }
+    const lineage = await waitFor('lineage projected', async () => {
+      const l = await call('GET', `/api/projects/films/rows/${dup!.row_id}`);
+      return l.status === 200 && (l.body['entries'] as unknown[]).length >= 2 ? (l.body['entries'] as Array<Record<string, unknown>>) : undefined;
+    });
+    expect(lineage.map((e) => [e['stage'], e['outcome'], e['reason']])).toEqual([
+      ['mapping', 'accepted', null],
+      ['cleaning', 'removed', 'exact_duplicate'],
+    ]);
+    expect((lineage[1]!['detail'] as { dedup: { exact_of: string } }).dedup.exact_of).toBe(dup!.dedup!.exact_of);
+    const original = await waitFor('the original projected through prepare', async () => {
+      const l = await call('GET', `/api/projects/films/rows/${dup!.dedup!.exact_of!.slice(0, 10)}`);
+      const entries = l.body['entries'] as Array<Record<string, unknown>> | undefined;
+      return entries?.some((e) => e['stage'] === 'preparation') ? entries : undefined;
+    });
+    expect(original.map((e) => e['outcome'])).toEqual(['accepted', 'kept', expect.stringMatching(/^(train|eval|gold)$/)]);
+    expect((await call('GET', '/api/projects/films/rows/0123456789abcdef')).status).toBe(404);
+    expect((await call('GET', '/api/projects/films/rows/xyz')).status).toBe(400);
+
     const prepared = await call('GET', '/api/projects/films/prepared');
     expect(prepared.body).toMatchObject({ task_id: r.body['task_id'], label_set: ['0', '1'] });
     expect((prepared.body['label_counts'] as Record<string, Record<string, number>>)['gold']).toBeDefined();
@@ -157,6 +187,13 @@ describe('clean and prepare through the API', () => {
     expect(task['result']).toMatchObject({ kinds: ['credit_card', 'email'], rows_affected: 2 });
     expect((task['result'] as { example_row_ids: string[] }).example_row_ids).toHaveLength(2);
     expect((task['result'] as { cleaned_ref?: unknown }).cleaned_ref).toBeUndefined();
+    const blocked = (task['result'] as { example_row_ids: string[] }).example_row_ids[0]!;
+    const entries = await waitFor('blocked row lineage', async () => {
+      const l = await call('GET', `/api/projects/support/rows/${blocked}`);
+      return l.status === 200 && (l.body['entries'] as unknown[]).length === 2 ? (l.body['entries'] as Array<Record<string, unknown>>) : undefined;
+    });
+    expect(entries[1]).toMatchObject({ stage: 'cleaning', outcome: 'removed', reason: 'pii_block' });
+    expect(JSON.stringify(entries)).not.toMatch(/4539|accounts@example/);
     const prep = await call('POST', '/api/projects/support/prepare', {});
     expect(prep.status).toBe(409);
     // The timeline shows the failure as an error on the task's run.

@@ -1,17 +1,26 @@
-import type { Projection } from '@distillery/projection-runtime';
+import type { FileArtifactStore } from '@distillery/artifacts';
 import { dataTasksProjection, importsProjection } from '@distillery/data-views';
+import type { Logger } from '@distillery/eventlog';
+import { rowLineageProjection } from '@distillery/lineage';
+import type { Projection } from '@distillery/projection-runtime';
 import { runEventsProjection, timelineProjection } from '@distillery/timeline';
 
-/** Every read model the projector maintains, by name (`distillery projections rebuild <name>`). */
-export const PROJECTIONS: Readonly<Record<string, Projection>> = {
-  [timelineProjection.name]: timelineProjection,
-  [runEventsProjection.name]: runEventsProjection,
-  [importsProjection.name]: importsProjection,
-  [dataTasksProjection.name]: dataTasksProjection,
-};
+/** What projections need beyond events: row lineage reads the artifacts the events reference. */
+export interface ProjectionDeps {
+  readonly artifacts: FileArtifactStore;
+  readonly logger?: Logger;
+}
 
-export function projectionByName(name: string): Projection {
-  const p = PROJECTIONS[name];
-  if (!p) throw new Error(`unknown projection '${name}'; known: ${Object.keys(PROJECTIONS).join(', ')}`);
+/** Every read model the projector maintains, by name (`distillery projections rebuild <name>`). */
+export function projections(deps: ProjectionDeps): Readonly<Record<string, Projection>> {
+  const all = [timelineProjection, runEventsProjection, importsProjection, dataTasksProjection, rowLineageProjection(deps.artifacts, deps.logger ? { logger: deps.logger } : {})];
+  return Object.fromEntries(all.map((p) => [p.name, p]));
+}
+
+export const PROJECTION_NAMES = ['timeline', 'run_events', 'imports', 'data_tasks', 'row_lineage'] as const;
+
+export function projectionByName(name: string, deps: ProjectionDeps): Projection {
+  const p = projections(deps)[name];
+  if (!p) throw new Error(`unknown projection '${name}'; known: ${PROJECTION_NAMES.join(', ')}`);
   return p;
 }

@@ -3,11 +3,14 @@ import type { DatabaseHandle } from '@distillery/db';
 import type { EventLog, EventPublisher, Logger } from '@distillery/eventlog';
 import { DATABASE, EVENT_LOG, LOGGER, PUBLISHER } from '@distillery/platform-nest';
 import { ProjectionRunner } from '@distillery/projection-runtime';
-import { PROJECTIONS } from './projections.js';
+import type { FileArtifactStore } from '@distillery/artifacts';
+import { projections } from './projections.js';
 
 export const PROJECTOR_OPTIONS = Symbol.for('distillery.ProjectorOptions');
 export interface ProjectorOptions {
   readonly batchSize: number;
+  /** The workspace artifact store (row lineage reads the rows the events reference). */
+  readonly artifacts: FileArtifactStore;
 }
 
 /** Runs one ProjectionRunner per read model; each keeps its own checkpoint. */
@@ -23,7 +26,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     @Inject(PROJECTOR_OPTIONS) options: ProjectorOptions,
   ) {
     this.runners = new Map(
-      Object.values(PROJECTIONS).map((p) => [
+      Object.values(projections({ artifacts: options.artifacts, logger })).map((p) => [
         p.name,
         new ProjectionRunner(p, {
           log,

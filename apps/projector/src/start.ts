@@ -1,3 +1,5 @@
+import { join, resolve } from 'node:path';
+import { FileArtifactStore } from '@distillery/artifacts';
 import { DISTILLERY_VERSION } from '@distillery/contracts';
 import type { DatabaseHandle } from '@distillery/db';
 import type { EventLog, Logger } from '@distillery/eventlog';
@@ -24,7 +26,7 @@ export async function startProjector(opts: StartProjectorOptions): Promise<Runni
       eventLog: opts.eventLog ?? { url: config.NATS_URL, topology: topologyFromConfig(config) },
       database: opts.database ?? { url: config.DATABASE_URL, dataDir: config.DISTILLERY_DATA_DIR, schema: config.DATABASE_SCHEMA },
     },
-    { batchSize: config.PROJECTOR_BATCH_SIZE },
+    { batchSize: config.PROJECTOR_BATCH_SIZE, artifacts: new FileArtifactStore(join(resolve(config.DISTILLERY_DATA_DIR), 'artifacts')) },
   );
   const running = await startNestApp('projector', module, opts.http ? { port: config.PORT, host: '0.0.0.0' } : undefined);
   return { ...running, projector: running.context.get(ProjectorService) };

@@ -184,6 +184,8 @@ export const REASON_CODES = {
       /** Up to 20 affected row ids (never the PII itself): `distillery rows explain` shows where. */
       example_row_ids: z.array(z.string()).optional(),
       report_ref: ArtifactRef.optional(),
+      /** One CleaningLineageEntry per row in: which rows hold the blocked PII (kinds and offsets only). */
+      lineage_ref: ArtifactRef.optional(),
     }),
     meaning: 'PII was found and the policy blocks instead of redacting: nothing is written until the policy or the data changes.',
   }),

@@ -1,3 +1,5 @@
+import { join, resolve } from 'node:path';
+import { FileArtifactStore } from '@distillery/artifacts';
 import { DISTILLERY_VERSION } from '@distillery/contracts';
 import { openDatabase } from '@distillery/db';
 import { EventLog } from '@distillery/eventlog';
@@ -12,7 +14,7 @@ import { ProgressBar } from '../render.js';
  * Records the rebuild as a `projection_rebuilt` RunEvent.
  */
 export async function rebuildCommand(config: CliConfig, name: string, json: boolean): Promise<RebuildResult> {
-  const projection = projectionByName(name);
+  const projection = projectionByName(name, { artifacts: new FileArtifactStore(join(resolve(config.DISTILLERY_DATA_DIR), 'artifacts')) });
   const log = await EventLog.connect({ url: config.NATS_URL, name: 'distillery-cli-rebuild', topology: topologyFromConfig(config) });
   const db = await openDatabase({ url: config.DATABASE_URL, dataDir: config.DISTILLERY_DATA_DIR, schema: config.DATABASE_SCHEMA });
   const bar = json ? undefined : new ProgressBar(`rebuild ${name}`);
