@@ -15,7 +15,7 @@ import { DEFAULT_PII_POLICY, type PiiPolicy } from './pii/rewrite.js';
 import type { PiiKind } from './pii/types.js';
 import { scoreQuality, type QualityComponents, type QualityOptions, type QualityResult } from './quality/quality.js';
 import type { CleaningReport, RemovalReason } from './report.js';
-import { recordText, textFieldPatterns } from './text-fields.js';
+import { dedupFieldPatterns, recordText, textFieldPatterns } from './text-fields.js';
 
 /** A project's cleaning policy. Every part is optional; defaults are documented on each type. */
 export interface CleaningPolicy {
@@ -26,6 +26,8 @@ export interface CleaningPolicy {
   readonly dedup?: DedupOptions;
   /** Override which fields are text, per task profile (pattern notation of text-fields.ts). */
   readonly text_fields?: Partial<Record<TaskProfile, readonly string[]>>;
+  /** Override which fields identify an example for dedup, per task profile (default DEDUP_FIELD_PATTERNS). */
+  readonly dedup_fields?: Partial<Record<TaskProfile, readonly string[]>>;
 }
 
 export interface CleanFindings {
@@ -161,7 +163,7 @@ export class Cleaner {
     for (const w of f.warnings) inc(this.warnings, w);
 
     if (result.keep && (this.dedupExact || this.dedupNear)) {
-      const text = recordText(result.row.record, textFieldPatterns(row.task_profile, this.policy.text_fields));
+      const text = recordText(result.row.record, dedupFieldPatterns(row.task_profile, this.policy.dedup_fields));
       const d = this.dedup.add(row.row_id, text);
       const findings = { ...f, dedup: d };
       if (d.exact_of !== undefined) {

@@ -6,6 +6,8 @@ export {
   TEXT_FIELD_PATTERNS,
   textFields,
   textFieldPatterns,
+  DEDUP_FIELD_PATTERNS,
+  dedupFieldPatterns,
   recordText,
   setAtPath,
   formatPath,

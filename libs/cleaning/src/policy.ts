@@ -53,6 +53,7 @@ export const CleaningPolicySchema = z
       .strict()
       .optional(),
     text_fields: z.partialRecord(z.enum(TASK_PROFILES), z.array(z.string().min(1))).optional(),
+    dedup_fields: z.partialRecord(z.enum(TASK_PROFILES), z.array(z.string().min(1))).optional(),
   })
   .strict();
 

@@ -90,6 +90,21 @@ export function textFieldPatterns(profile: TaskProfile, overrides?: Partial<Reco
 }
 
 /**
+ * What makes two records the same example (exact / near dedup, train–eval leakage): the text fields, except where
+ * a field is shared material rather than the example itself. RAG rows share their context passage (SQuAD has ~5
+ * questions per paragraph): comparing contexts would call every question on a passage a duplicate of the first.
+ */
+export const DEDUP_FIELD_PATTERNS: Readonly<Record<TaskProfile, readonly string[]>> = {
+  ...TEXT_FIELD_PATTERNS,
+  rag_qa: ['question', 'answer'],
+};
+
+/** The dedup patterns of a profile: the override for the profile when given, else DEDUP_FIELD_PATTERNS. */
+export function dedupFieldPatterns(profile: TaskProfile, overrides?: Partial<Record<TaskProfile, readonly string[]>>): readonly string[] {
+  return overrides?.[profile] ?? DEDUP_FIELD_PATTERNS[profile];
+}
+
+/**
  * The text a record is judged by (quality, dedup, outliers): its text fields joined by newlines. QA aliases are left
  * out (they restate the answer).
  */

@@ -123,6 +123,30 @@ describe('Cleaner (streaming)', () => {
   });
 });
 
+describe('dedup fields per task profile', () => {
+  // A SQuAD-style paragraph with several questions: the shared context is material, not the example.
+  const context =
+    'The Normans were the people who in the 10th and 11th centuries gave their name to Normandy, a region in France. They were descended from Norse raiders and pirates from Denmark, Iceland and Norway.';
+  const rag = (id: string, question: string, answer: string) => row('rag_qa', { question, context, answer }, id);
+
+  it('rag_qa: questions on the same passage are not duplicates; the same question and answer is', () => {
+    const cleaner = new Cleaner();
+    const a = cleaner.process(rag('q1', 'In what country is Normandy located?', 'France'));
+    const b = cleaner.process(rag('q2', 'From which countries did the Norse originate?', 'Denmark, Iceland and Norway'));
+    const c = cleaner.process(rag('q3', 'In what country is Normandy located?', 'France'));
+    expect([a.keep, b.keep, c.keep]).toEqual([true, true, false]);
+    expect(c.reason).toBe('exact_duplicate');
+  });
+
+  it('a policy can choose the dedup fields (here: one row per passage)', () => {
+    const cleaner = new Cleaner({ policy: { dedup_fields: { rag_qa: ['context'] } } });
+    cleaner.process(rag('q1', 'In what country is Normandy located?', 'France'));
+    const dup = cleaner.process(rag('q2', 'From which countries did the Norse originate?', 'Denmark, Iceland and Norway'));
+    expect(dup.keep).toBe(false);
+    expect(dup.reason).toBe('exact_duplicate');
+  });
+});
+
 describe('cleanRecord', () => {
   it('cleans one record without dataset state', () => {
     const r = cleanRecord(row('qa', { question: 'Who wrote to ceo@example.com?', answer: 'The board' }));

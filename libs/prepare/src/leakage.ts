@@ -6,7 +6,7 @@ import {
   MinHasher,
   recordText,
   signatureSimilarity,
-  textFieldPatterns,
+  dedupFieldPatterns,
   type MinHashOptions,
 } from '@distillery/cleaning';
 import type { SplitName } from './split.js';
@@ -53,9 +53,9 @@ export interface LeakageReport {
   readonly params: { readonly num_perm: number; readonly bands: number; readonly shingle_size: number; readonly near_threshold: number; readonly near: boolean };
 }
 
-/** The text a row is compared by: its text fields per task profile (labels excluded: same text, other label still leaks). */
+/** The text a row is compared by: its dedup fields per task profile (labels excluded: same text, other label still leaks). */
 export function rowText(row: Pick<TransformedRow, 'task_profile' | 'record'>, textFields?: Partial<Record<TaskProfile, readonly string[]>>): string {
-  return recordText(row.record, textFieldPatterns(row.task_profile, textFields));
+  return recordText(row.record, dedupFieldPatterns(row.task_profile, textFields));
 }
 
 const round4 = (x: number): number => Math.round(x * 10000) / 10000;
