@@ -1,8 +1,8 @@
 import type { ArtifactRef, ShapeHypothesis, TaskProfile } from '@distillery/contracts';
 import type { FileArtifactStore } from '@distillery/artifacts';
 import { AUTO_IMPORT_MIN_CONFIDENCE, introspect, type IntrospectionResult } from '@distillery/introspect';
-import { checkFieldMap, MappingTally, type DryRunReport, type FieldMap, type MapperRegistry } from '@distillery/mappers';
-import type { LoadProgress, SourceContext, SourceDescription, SourceRegistry } from '@distillery/sources';
+import { checkFieldMap, JsonLinesBuffer, keepLines, MappingTally, type DryRunReport, type FieldMap, type MapperRegistry } from '@distillery/mappers';
+import type { LoadProgress, SourceContext, SourceDescription, SourceRegistry, SourceRow } from '@distillery/sources';
 import { LowConfidenceError, MappingChoiceError } from './errors.js';
 
 export interface ImporterDeps {
@@ -132,6 +132,187 @@ export interface ImportOutcome {
 }
 
 const CLAIM_CHUNK = 1_000;
+/** Rejected rows are written in chunks of about this many bytes. */
+const WRITE_CHUNK = 256 * 1024;
+
+/**
+ * Bytes handed to `FileArtifactStore.put` as they are produced. At most a few chunks wait in it: `push` returns a
+ * promise to await when it is full, so memory stays flat when the disk is slower than the import.
+ */
+class ByteChannel implements AsyncIterable<Uint8Array> {
+  private readonly queue: Uint8Array[] = [];
+  private closed = false;
+  private failure: { error: unknown } | undefined;
+  private wakeReader: (() => void) | undefined;
+  private wakeWriter: (() => void) | undefined;
+
+  constructor(private readonly capacity = 4) {}
+
+  push(chunk: Uint8Array): Promise<void> | undefined {
+    if (this.failure) throw this.failure.error;
+    if (chunk.length === 0) return undefined;
+    this.queue.push(chunk);
+    this.wakeReader?.();
+    if (this.queue.length < this.capacity) return undefined;
+    return new Promise<void>((resolve) => {
+      this.wakeWriter = resolve;
+    }).then(() => {
+      if (this.failure) throw this.failure.error;
+    });
+  }
+
+  close(): void {
+    this.closed = true;
+    this.wakeReader?.();
+  }
+
+  /** Ends the stream with an error: the consumer (the artifact store) discards what it wrote. */
+  fail(error: unknown): void {
+    this.failure ??= { error };
+    this.wakeReader?.();
+    this.wakeWriter?.();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<Uint8Array> {
+    for (;;) {
+      if (this.failure) throw this.failure.error;
+      const chunk = this.queue.shift();
+      if (chunk) {
+        if (this.queue.length < this.capacity) {
+          const wake = this.wakeWriter;
+          this.wakeWriter = undefined;
+          wake?.();
+        }
+        yield chunk;
+        continue;
+      }
+      if (this.closed) return;
+      await new Promise<void>((resolve) => {
+        this.wakeReader = resolve;
+      });
+      this.wakeReader = undefined;
+    }
+  }
+}
+
+/** One JSON Lines artifact, stored as its bytes are produced (`FileArtifactStore.put`, hashed as written). */
+class ArtifactOut {
+  private readonly channel = new ByteChannel();
+  private readonly stored: Promise<ArtifactRef>;
+
+  constructor(store: FileArtifactStore) {
+    this.stored = store.put(this.channel, 'application/x-ndjson');
+    this.stored.catch((err: unknown) => this.channel.fail(err));
+  }
+
+  write(bytes: Uint8Array): Promise<void> | undefined {
+    return this.channel.push(bytes);
+  }
+
+  close(): Promise<ArtifactRef> {
+    this.channel.close();
+    return this.stored;
+  }
+
+  async abort(reason: unknown): Promise<void> {
+    this.channel.fail(reason);
+    await this.stored.catch(() => undefined);
+  }
+}
+
+/**
+ * Accepted rows on their way to the artifact: serialised in claim chunks of CLAIM_CHUNK rows, claimed in the row
+ * index one chunk at a time, and written — minus the duplicates — once their claim returns. One claim is in flight
+ * while the next chunk is read and mapped.
+ */
+class AcceptedOut {
+  private readonly lines = new JsonLinesBuffer(512 * 1024);
+  private ids: string[] = [];
+  private inflight: Promise<void> | undefined;
+  duplicates = 0;
+
+  constructor(
+    private readonly index: RowIndex,
+    private readonly opts: CommitOptions,
+    private readonly out: ArtifactOut,
+  ) {}
+
+  /** Adds a row; resolves when it may go on (a claim chunk was handed over). */
+  add(row: { readonly row_id: string }): Promise<void> | undefined {
+    this.lines.push(row);
+    this.ids.push(row.row_id);
+    return this.ids.length >= CLAIM_CHUNK ? this.submit() : undefined;
+  }
+
+  /** Hands over serialised rows (e.g. from a worker thread): ids and line ends in the same order. */
+  async addSerialised(bytes: Uint8Array, ends: readonly number[], ids: readonly string[]): Promise<void> {
+    let start = 0;
+    for (let from = 0; from < ids.length; from += CLAIM_CHUNK) {
+      const to = Math.min(ids.length, from + CLAIM_CHUNK);
+      const stop = to === 0 ? 0 : (ends[to - 1] as number);
+      const chunkEnds = ends.slice(from, to).map((e) => e - start);
+      await this.claimNext(bytes.subarray(start, stop), chunkEnds, ids.slice(from, to));
+      start = stop;
+    }
+  }
+
+  async finish(): Promise<void> {
+    if (this.ids.length > 0) await this.submit();
+    await this.inflight;
+    this.inflight = undefined;
+  }
+
+  /** After a failure: waits for the claim in flight (so that releasing the run's claims comes after it). */
+  async settle(): Promise<void> {
+    await this.inflight?.catch(() => undefined);
+    this.inflight = undefined;
+  }
+
+  private submit(): Promise<void> {
+    const { bytes, ends } = this.lines.take();
+    const ids = this.ids;
+    this.ids = [];
+    return this.claimNext(bytes, ends, ids);
+  }
+
+  private async claimNext(bytes: Uint8Array, ends: readonly number[], ids: readonly string[]): Promise<void> {
+    await this.inflight; // one claim at a time, in order
+    const claimed = (async () => {
+      const fresh = await this.index.claim(this.opts.project_id, this.opts.import_run_id, ids);
+      let kept = 0;
+      for (const id of ids) if (fresh.has(id)) kept += 1;
+      this.duplicates += ids.length - kept;
+      const out = kept === ids.length ? bytes : keepLines(bytes, ends, (i) => fresh.has(ids[i] as string));
+      await this.out.write(out);
+    })();
+    claimed.catch(() => undefined); // observed when awaited (next chunk, or finish)
+    this.inflight = claimed;
+  }
+}
+
+/** Rejected rows, serialised and written in chunks. */
+class RejectedOut {
+  private readonly lines = new JsonLinesBuffer(512 * 1024);
+  constructor(private readonly out: ArtifactOut) {}
+
+  add(row: unknown): Promise<void> | undefined {
+    this.lines.push(row);
+    return this.lines.byteLength >= WRITE_CHUNK ? this.flush() : undefined;
+  }
+
+  addSerialised(bytes: Uint8Array): Promise<void> | undefined {
+    return this.out.write(bytes);
+  }
+
+  flush(): Promise<void> | undefined {
+    if (this.lines.byteLength === 0) return undefined;
+    return this.out.write(this.lines.take().bytes);
+  }
+}
+
+async function* rowBatches(rows: AsyncIterable<SourceRow>): AsyncGenerator<readonly SourceRow[]> {
+  for await (const row of rows) yield [row];
+}
 
 /**
  * Streams a source through a mapper into two artifacts — accepted rows new to the dataset, and rejected rows with
@@ -142,38 +323,37 @@ export async function commitImport(deps: ImporterDeps & { store: FileArtifactSto
   const mapper = deps.mappers.get(opts.mapper_id);
   if (!mapper) throw new MappingChoiceError(`unknown mapper '${opts.mapper_id}'`);
   const source = await deps.sources.resolve(opts.locator, deps.sourceContext);
-  const accepted = await deps.store.jsonlWriter();
-  const rejected = await deps.store.jsonlWriter();
+  const acceptedOut = new ArtifactOut(deps.store);
+  const rejectedOut = new ArtifactOut(deps.store);
   const tally = new MappingTally(mapper, opts.field_map, { sampleSize: opts.sampleSize ?? 20, dropReasons: opts.drop_reasons });
   const warnings: string[] = [];
   let resolved = opts.locator;
-  let pending: Array<{ row_id: string; value: unknown }> = [];
-  let duplicates = 0;
-  const flush = async () => {
-    if (pending.length === 0) return;
-    const fresh = await deps.index.claim(opts.project_id, opts.import_run_id, pending.map((p) => p.row_id));
-    for (const p of pending) {
-      if (fresh.has(p.row_id)) await accepted.write(p.value);
-      else duplicates += 1;
-    }
-    pending = [];
-  };
+  const accepted = new AcceptedOut(deps.index, opts, acceptedOut);
+  const rejected = new RejectedOut(rejectedOut);
   try {
-    for await (const row of source.load({ limit: opts.limit, signal: opts.signal, onProgress: opts.onProgress, onWarning: (w) => warnings.push(w) })) {
-      resolved = row.source.resolved;
-      const result = tally.add(row);
-      if (result.ok) {
-        pending.push({ row_id: result.row.row_id, value: result.row });
-        if (pending.length >= CLAIM_CHUNK) await flush();
-      } else {
-        await rejected.write(result.row);
+    const loadOpts = { limit: opts.limit, signal: opts.signal, onProgress: opts.onProgress, onWarning: (w: string) => warnings.push(w) };
+    const batches = source.loadBatches ? source.loadBatches(loadOpts) : rowBatches(source.load(loadOpts));
+    for await (const batch of batches) {
+      for (const row of batch) {
+        const result = tally.add(row);
+        if (result.ok) {
+          const wait = accepted.add(result.row);
+          if (wait) await wait;
+        } else {
+          const wait = rejected.add(result.row);
+          if (wait) await wait;
+        }
       }
+      const last = batch[batch.length - 1];
+      if (last) resolved = last.source.resolved;
     }
-    await flush();
-    const [acceptedRef, rejectedRef] = [await accepted.close(), await rejected.close()];
-    return { resolved, report: tally.report(), rows_duplicate: duplicates, accepted_ref: acceptedRef, rejected_ref: rejectedRef, warnings };
+    await accepted.finish();
+    await rejected.flush();
+    const [acceptedRef, rejectedRef] = [await acceptedOut.close(), await rejectedOut.close()];
+    return { resolved, report: tally.report(), rows_duplicate: accepted.duplicates, accepted_ref: acceptedRef, rejected_ref: rejectedRef, warnings };
   } catch (err) {
-    await Promise.all([accepted.abort(), rejected.abort()]);
+    await Promise.all([acceptedOut.abort(err), rejectedOut.abort(err)]);
+    await accepted.settle();
     await deps.index.release(opts.project_id, opts.import_run_id).catch(() => undefined);
     throw err;
   }

@@ -14,6 +14,6 @@ export function fileSourceFactory(format: FileFormat): SourceFactory {
     const path = await resolveDataPath(parsed.locator, parsed.body, ctx.dataRoots);
     if ((await stat(path)).isDirectory()) throw new SourceIoError(`cannot read ${parsed.locator}: ${path} is a directory`, parsed.locator, path);
     const origin: RowOrigin = { locator: parsed.locator, resolved: path, identity: path };
-    return new StreamSource({ locator: parsed.locator, resolved: path, format, path, read: (rctx) => read(path, origin, rctx) });
+    return new StreamSource({ locator: parsed.locator, resolved: path, format, path, readBatches: (rctx) => read(path, origin, rctx) });
   };
 }

@@ -36,7 +36,7 @@ export {
 export { checkOptions, parseLocator, resolveDataPath } from './locator.js';
 export { makeRow, RAW_TEXT_LIMIT, rowId, type RowOrigin, sentinelRow } from './row.js';
 export { BUILTIN_PREFIXES, createSourceRegistry, type PluginFailure, type PluginLoadReport, SourceRegistry, type SourcePlugin } from './registry.js';
-export { type ReadContext, type RowReader, StreamSource, type StreamSourceSpec } from './core/stream-source.js';
+export { type BatchReader, type ReadContext, type RowReader, StreamSource, type StreamSourceSpec } from './core/stream-source.js';
 export { FILE_FORMATS, type FileFormat } from './formats/file-formats.js';
 export { normalizeHeader } from './formats/csv.js';
 export { parseRecordsPath } from './formats/json.js';

@@ -50,6 +50,11 @@ export interface Source {
   readonly locator: string;
   describe(opts?: DescribeOptions): Promise<SourceDescription>;
   load(opts?: LoadOptions): AsyncIterable<SourceRow>;
+  /**
+   * The same rows as load(), in batches (the built-in sources: one batch per chunk read) — for bulk consumers, one
+   * await per batch instead of one per row. Optional: plugin sources may have only load().
+   */
+  loadBatches?(opts?: LoadOptions): AsyncIterable<readonly SourceRow[]>;
 }
 
 export interface HubSettings {

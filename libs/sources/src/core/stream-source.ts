@@ -22,14 +22,24 @@ export interface ReadContext {
 
 export type RowReader = (ctx: ReadContext) => AsyncGenerator<SourceRow>;
 
+/** A reader that yields rows in batches (the built-in file readers: a batch per chunk read). */
+export type BatchReader = (ctx: ReadContext) => AsyncIterable<SourceRow[]>;
+
 export interface StreamSourceSpec {
   readonly locator: string;
   /** What is read; a remote source refines it with ctx.setResolved() once resolved. */
   readonly resolved: string;
   readonly format: string;
-  readonly read: RowReader;
+  /** Rows one at a time (the simple form, for plugins). Give this or `readBatches`. */
+  readonly read?: RowReader;
+  /** Rows in batches: one await per batch instead of one per row (the built-in readers). */
+  readonly readBatches?: BatchReader;
   /** Path of the local file, named in I/O errors. */
   readonly path?: string;
+}
+
+async function* oneRowBatches(rows: AsyncGenerator<SourceRow>): AsyncGenerator<SourceRow[]> {
+  for await (const row of rows) yield [row];
 }
 
 /** describe() reads at least this many bytes (when the source is larger) to estimate the row count. */
@@ -118,6 +128,11 @@ export class StreamSource implements Source {
     return this.run(opts);
   }
 
+  /** The rows in the reader's batches (limit, abort, progress and warnings as for load()). */
+  loadBatches(opts: LoadOptions = {}): AsyncIterable<readonly SourceRow[]> {
+    return this.runBatches(opts);
+  }
+
   private async *run(opts: LoadOptions): AsyncGenerator<SourceRow> {
     const limit = opts.limit ?? Number.POSITIVE_INFINITY;
     if (limit <= 0) return;
@@ -128,10 +143,40 @@ export class StreamSource implements Source {
     let rows = 0;
     let lastReportRows = 0;
     let lastReportAt = Date.now();
-    for await (const row of this.rowsOf(state)) {
+    outer: for await (const batch of this.batchesOf(state)) {
+      for (const row of batch) {
+        signal?.throwIfAborted();
+        rows += 1;
+        yield row;
+        if (onProgress && rows - lastReportRows >= PROGRESS_EVERY_ROWS) {
+          lastReportRows = rows;
+          const now = Date.now();
+          if (now - lastReportAt >= PROGRESS_EVERY_MS) {
+            lastReportAt = now;
+            report();
+          }
+        }
+        if (rows >= limit) break outer;
+      }
+    }
+    report();
+  }
+
+  private async *runBatches(opts: LoadOptions): AsyncGenerator<readonly SourceRow[]> {
+    const limit = opts.limit ?? Number.POSITIVE_INFINITY;
+    if (limit <= 0) return;
+    const { signal, onProgress } = opts;
+    signal?.throwIfAborted();
+    const state = new ReadState(this.locator, this.spec.format, this.spec.resolved, signal, opts.onWarning);
+    const report = () => onProgress?.({ rows, bytesRead: state.bytes.read, bytesTotal: state.bytes.total });
+    let rows = 0;
+    let lastReportRows = 0;
+    let lastReportAt = Date.now();
+    for await (const batch of this.batchesOf(state)) {
       signal?.throwIfAborted();
-      rows += 1;
-      yield row;
+      const take = rows + batch.length > limit ? batch.slice(0, limit - rows) : batch;
+      rows += take.length;
+      if (take.length > 0) yield take;
       if (onProgress && rows - lastReportRows >= PROGRESS_EVERY_ROWS) {
         lastReportRows = rows;
         const now = Date.now();
@@ -145,14 +190,19 @@ export class StreamSource implements Source {
     report();
   }
 
-  /** The format reader's rows, with its errors turned into this lib's typed errors; stopping early closes it. */
-  private async *rowsOf(state: ReadState): AsyncGenerator<SourceRow> {
-    const rowsIt = this.spec.read(state);
+  /** The format reader's batches, with its errors turned into this lib's typed errors; stopping early closes it. */
+  private async *batchesOf(state: ReadState): AsyncGenerator<SourceRow[]> {
+    const { read, readBatches } = this.spec;
+    let source: AsyncIterable<SourceRow[]>;
+    if (readBatches) source = readBatches(state);
+    else if (read) source = oneRowBatches(read(state));
+    else throw new Error(`source ${this.locator}: the StreamSource spec has neither read nor readBatches`);
+    const it = source[Symbol.asyncIterator]();
     try {
       for (;;) {
-        let next: IteratorResult<SourceRow>;
+        let next: IteratorResult<SourceRow[]>;
         try {
-          next = await rowsIt.next();
+          next = await it.next();
         } catch (err) {
           throw toSourceError(err, this.locator, this.spec.path);
         }
@@ -160,7 +210,7 @@ export class StreamSource implements Source {
         yield next.value;
       }
     } finally {
-      await rowsIt.return(undefined);
+      await it.return?.(undefined);
     }
   }
 
@@ -173,20 +223,22 @@ export class StreamSource implements Source {
     let rows = 0;
     let sentinels = 0;
     let complete = true;
-    for await (const row of this.rowsOf(state)) {
-      opts.signal?.throwIfAborted();
-      rows += 1;
-      if (row.parse_error !== undefined) sentinels += 1;
-      for (const w of row.warnings ?? []) rowWarnings.set(w, (rowWarnings.get(w) ?? 0) + 1);
-      if (sample.length < sampleSize) {
-        sample.push(row);
-        for (const k of Object.keys(row.fields)) seen.add(k);
-      }
-      if (sample.length >= sampleSize) {
-        const { read, total } = state.bytes;
-        if (state.rowCount !== null || (read >= ESTIMATE_BYTES && (total === null || read < total))) {
-          complete = false;
-          break;
+    outer: for await (const batch of this.batchesOf(state)) {
+      for (const row of batch) {
+        opts.signal?.throwIfAborted();
+        rows += 1;
+        if (row.parse_error !== undefined) sentinels += 1;
+        for (const w of row.warnings ?? []) rowWarnings.set(w, (rowWarnings.get(w) ?? 0) + 1);
+        if (sample.length < sampleSize) {
+          sample.push(row);
+          for (const k of Object.keys(row.fields)) seen.add(k);
+        }
+        if (sample.length >= sampleSize) {
+          const { read, total } = state.bytes;
+          if (state.rowCount !== null || (read >= ESTIMATE_BYTES && (total === null || read < total))) {
+            complete = false;
+            break outer;
+          }
         }
       }
     }

@@ -43,6 +43,8 @@ export interface CsvScanner {
   write(text: string, out: CsvItem[]): void | Promise<void>;
   /** No more text: the last record (or the unclosed-quote error) is appended to `out`. */
   end(out: CsvItem[]): void | Promise<void>;
+  /** Releases csv-parse when it was used (reading stopped early). */
+  destroy(): void;
 }
 
 /** csv-parse's raw text may start with line breaks of skipped empty lines and ends with the terminator. */
@@ -56,6 +58,12 @@ export const stripTerminator = (raw: string): string => {
     else if (last === 13) end -= 1;
   }
   return start === 0 && end === raw.length ? raw : raw.slice(start, end);
+};
+
+const stripLeadingBreaks = (raw: string): string => {
+  let start = 0;
+  while (start < raw.length && (raw.charCodeAt(start) === 13 || raw.charCodeAt(start) === 10)) start += 1;
+  return raw.slice(start);
 };
 
 /** The scanner for these options: the fast one, or csv-parse for quote characters other than `"`. */
@@ -95,6 +103,11 @@ export class FastCsvScanner implements CsvScanner {
   private rawParts: string[] = [];
   private rawLength = 0;
   private rawBreaks = 0;
+  /**
+   * Multi-character delimiters: where they are in the record's text. csv-parse's raw text keeps only the first
+   * character of each (it skips the others), and row ids hash that text.
+   */
+  private delimCuts: number[] = [];
   private hold = '';
   private bomChecked = false;
   /**
@@ -168,8 +181,13 @@ export class FastCsvScanner implements CsvScanner {
     const emit = (e: number, atEnd: boolean): boolean => {
       if (this.rawLength + (e - recStart) >= this.hugeRecord) return false;
       let raw = this.rawParts.length > 0 ? this.rawParts.join('') + s.slice(recStart, e) : s.slice(recStart, e);
-      const c0 = raw.charCodeAt(0);
-      if (atEnd || c0 === CR || c0 === LF) raw = stripTerminator(raw);
+      if (this.delimCuts.length > 0) raw = this.collapseDelimiters(raw);
+      if (atEnd) raw = stripTerminator(raw);
+      else {
+        // csv-parse's raw text ends with the terminator, which is not part of `raw` here: strip the front only
+        const c0 = raw.charCodeAt(0);
+        if (c0 === CR || c0 === LF) raw = stripLeadingBreaks(raw);
+      }
       out.push({ cells, raw });
       return true;
     };
@@ -221,6 +239,7 @@ export class FastCsvScanner implements CsvScanner {
       if (nextDelim < i && nextDelim !== -1) nextDelim = s.indexOf(delim, i);
       if (nextDelim !== -1 && (nextNl === -1 || nextDelim < nextNl)) {
         cells.push(field.length === 0 ? s.slice(i, nextDelim) : field + s.slice(i, nextDelim));
+        if (dl > 1) this.delimCuts.push(this.rawLength + nextDelim - recStart);
         field = '';
         wasQuoting = false;
         i = nextDelim + dl;
@@ -241,6 +260,7 @@ export class FastCsvScanner implements CsvScanner {
         this.rawParts = [];
         this.rawLength = 0;
         this.rawBreaks = 0;
+        if (this.delimCuts.length > 0) this.delimCuts = [];
         i = nl + 1;
         recStart = i;
         continue;
@@ -273,7 +293,7 @@ export class FastCsvScanner implements CsvScanner {
         // csv-parse reports this before counting a line break that is the very last character
         const last = n > 0 ? s.charCodeAt(n - 1) : this.lastConsumed;
         const breaks = this.visitedBreaks + countBreaks(s, 0, n) - crlf - (last === CR || last === LF ? 1 : 0);
-        const text = this.rawParts.join('') + s.slice(recStart);
+        const text = this.collapseDelimiters(this.rawParts.join('') + s.slice(recStart));
         out.push({
           error: { code: 'CSV_QUOTE_NOT_CLOSED', message: `Quote Not Closed: the parsing is finished with an opening quote at line ${1 + breaks}` },
           raw: stripTerminator(text),
@@ -303,7 +323,25 @@ export class FastCsvScanner implements CsvScanner {
     }
   }
 
+  private collapseDelimiters(text: string): string {
+    const cuts = this.delimCuts;
+    if (cuts.length === 0) return text;
+    const dl = this.delim.length;
+    let out = '';
+    let from = 0;
+    for (const cut of cuts) {
+      out += text.slice(from, cut + 1);
+      from = cut + dl;
+    }
+    return out + text.slice(from);
+  }
+
+  destroy(): void {
+    this.fallback?.destroy();
+  }
+
   private resetRecord(): void {
+    this.delimCuts = [];
     this.cells = [];
     this.field = '';
     this.inQuotes = false;

@@ -1,10 +1,10 @@
 import type { SourceRow } from '@distillery/contracts';
-import { type CsvError, parse } from 'csv-parse';
 import { fileBytes } from '../core/bytes.js';
-import { decodeText, newDecodeInfo, textRowWarnings } from '../core/decode.js';
+import { decodeText, type DecodeInfo, newDecodeInfo, textRowWarnings } from '../core/decode.js';
 import type { ReadContext } from '../core/stream-source.js';
 import { UnsupportedFormatError } from '../errors.js';
 import { makeRow, type RowOrigin, sentinelRow } from '../row.js';
+import { type CsvItem, csvScanner, type CsvScanOptions } from './csv-scanner.js';
 
 export interface CsvOptions {
   /** `,` for csv:, TAB for tsv:. */
@@ -19,7 +19,7 @@ export interface CsvOptions {
 }
 
 /**
- * A record longer than this (characters) is almost always a runaway quote. csv-parse cannot resume after such a
+ * A record longer than this (characters) is almost always a runaway quote. The parser cannot resume after such a
  * record, so it becomes a sentinel row and reading stops with an UnsupportedFormatError.
  */
 export const MAX_RECORD_CHARS = 16 * 1024 * 1024;
@@ -53,86 +53,63 @@ export function normalizeHeader(raw: readonly string[]): string[] {
   return names;
 }
 
-type Queued = { readonly cells: string[]; readonly raw: string; readonly line: number } | { readonly error: CsvError; readonly raw: string };
+/** Names of extra cells past the header: `column_<n>`, made unique against the names already used. */
+function growNames(names: string[], upTo: number): void {
+  while (names.length <= upTo) {
+    const used = new Set(names);
+    let name = `column_${names.length + 1}`;
+    for (let k = 2; used.has(name); k += 1) name = `column_${names.length + 1}_${k}`;
+    names.push(name);
+  }
+}
 
-/** csv-parse's raw text may start with the previous record's LF (CRLF files) and ends with the terminator. */
-const stripTerminator = (raw: string): string => raw.replace(/^[\r\n]+/, '').replace(/(\r\n|\n|\r)$/, '');
+/** What a CSV reader must know to turn records into rows from some record on (parallel imports start mid-file). */
+export interface CsvRowsState {
+  /** The next record's position. */
+  position: number;
+  /** Column names (header or `columns=`); undefined until the header record is read. */
+  names: string[] | undefined;
+  /** The raw header cells (for the second-header-row check). */
+  rawHeader: readonly string[];
+  /** How many names the header / `columns=` gave (`names` grows past it as extra cells are met). */
+  declared: number;
+  /** The first data row was checked for looking like a second header row. */
+  checkedFirstRow: boolean;
+}
+
+export const initialCsvRowsState = (opts: CsvOptions): CsvRowsState => ({
+  position: 0,
+  names: opts.header ? undefined : [...(opts.columns ?? [])],
+  rawHeader: [],
+  declared: opts.header ? 0 : (opts.columns?.length ?? 0),
+  checkedFirstRow: false,
+});
 
 /**
- * CSV / TSV with csv-parse, streaming. Quoted fields, newlines and CRs inside quotes, doubled quotes, BOM and CRLF
- * are handled by the parser; encoding detection by decodeText. Ragged records keep every cell: extra cells are
- * named `column_<n>`, missing cells are absent (with a row warning). A record the parser rejects (an unclosed quote
- * at end of file, an oversized record) is a sentinel row.
+ * Records → rows: the header, ragged-row warnings, the second-header-row check, sentinel rows for records the parser
+ * rejected. The one place CSV records become rows: the streaming reader and the parallel import both use it.
  */
-export async function* readCsv(path: string, origin: RowOrigin, ctx: ReadContext, opts: CsvOptions): AsyncGenerator<SourceRow> {
-  const info = newDecodeInfo();
-  const queue: Queued[] = [];
-  let failure: unknown;
-  const parser = parse({
-    delimiter: opts.delimiter,
-    quote: opts.quote ?? false,
-    bom: true,
-    // Both endings, always: auto-detection takes the first record's, and a file with a CRLF header and LF rows
-    // would otherwise be read as fewer, merged rows. A bare CR stays inside its cell.
-    record_delimiter: ['\r\n', '\n'],
-    relax_column_count: true,
-    relax_quotes: true,
-    skip_empty_lines: true,
-    skip_records_with_error: true,
-    max_record_size: MAX_RECORD_CHARS,
-    raw: true,
-    // with raw: true, csv-parse hands on_record `{ record, raw }`
-    on_record: (rec, context) => {
-      const { record, raw } = rec as unknown as { record: string[]; raw?: string };
-      queue.push({ cells: record, raw: raw ?? context.raw ?? '', line: context.lines });
-      return null;
-    },
-    on_skip: (err, raw) => {
-      queue.push({ error: err as CsvError, raw: raw ?? '' });
-      return undefined;
-    },
-  });
-  parser.on('error', (err) => {
-    failure ??= err;
-  });
-  parser.resume();
-  const write = (s: string) =>
-    new Promise<void>((resolve, reject) => {
-      parser.write(s, (err) => (err ? reject(err) : resolve()));
-    });
-  const end = () =>
-    new Promise<void>((resolve, reject) => {
-      parser.end(() => (failure ? reject(failure) : resolve()));
-    });
+export class CsvRows {
+  constructor(
+    private readonly origin: RowOrigin,
+    private readonly opts: CsvOptions,
+    private readonly info: DecodeInfo,
+    private readonly ctx: Pick<ReadContext, 'warn' | 'declareColumns'>,
+    readonly state: CsvRowsState,
+  ) {}
 
-  let names: string[] | undefined = opts.header ? undefined : [...(opts.columns ?? [])];
-  /** Names from the header / the columns option; `names` grows past it as extra cells are met. */
-  let declared = names?.length ?? 0;
-  let rawHeader: readonly string[] = [];
-  let position = 0;
-  let checkedFirstRow = false;
-  if (names) ctx.declareColumns(names);
-
-  const nameAt = (i: number): string => {
-    const list = names as string[];
-    while (list.length <= i) {
-      const used = new Set(list);
-      let name = `column_${list.length + 1}`;
-      for (let k = 2; used.has(name); k += 1) name = `column_${list.length + 1}_${k}`;
-      list.push(name);
-    }
-    return list[i] as string;
-  };
-
-  const toRows = function* (): Generator<SourceRow> {
-    for (const item of queue) {
+  /** Appends the rows of `items` to `rows`; throws UnsupportedFormatError after the sentinel of an oversized record. */
+  add(items: readonly CsvItem[], rows: SourceRow[]): void {
+    const st = this.state;
+    const { origin, info } = this;
+    for (const item of items) {
       if ('error' in item) {
-        const raw = stripTerminator(item.raw);
-        yield sentinelRow(origin, position, raw, `${item.error.code}: ${item.error.message}`, textRowWarnings(info, raw));
-        position += 1;
+        const raw = item.raw;
+        rows.push(sentinelRow(origin, st.position, raw, `${item.error.code}: ${item.error.message}`, textRowWarnings(info, raw)));
+        st.position += 1;
         if (item.error.code === 'CSV_MAX_RECORD_SIZE') {
           throw new UnsupportedFormatError(
-            `${origin.locator}: record ${position} is longer than ${MAX_RECORD_CHARS} characters (a quote that never closes?); ` +
+            `${origin.locator}: record ${st.position} is longer than ${MAX_RECORD_CHARS} characters (a quote that never closes?); ` +
               `reading stopped there — fix the file, or pass ?quote=none if the file does not quote fields`,
             origin.locator,
             'oversized CSV record',
@@ -140,48 +117,80 @@ export async function* readCsv(path: string, origin: RowOrigin, ctx: ReadContext
         }
         continue;
       }
-      if (names === undefined) {
-        rawHeader = item.cells;
-        names = opts.columns ? [...opts.columns] : normalizeHeader(item.cells);
-        declared = names.length;
-        ctx.declareColumns([...names]);
+      const cells = item.cells;
+      if (st.names === undefined) {
+        st.rawHeader = cells;
+        st.names = this.opts.columns ? [...this.opts.columns] : normalizeHeader(cells);
+        st.declared = st.names.length;
+        this.ctx.declareColumns([...st.names]);
         continue;
       }
+      const names = st.names;
+      if (names.length < cells.length) growNames(names, cells.length - 1);
       const fields: Record<string, unknown> = {};
-      item.cells.forEach((cell, i) => {
-        fields[nameAt(i)] = cell;
-      });
-      const raw = stripTerminator(item.raw);
+      for (let i = 0; i < cells.length; i += 1) fields[names[i] as string] = cells[i];
+      const raw = item.raw;
       const base = textRowWarnings(info, raw);
-      const extra: string[] = [];
-      if (item.cells.length < declared && declared > 0) {
-        extra.push(`fewer cells than the header (${item.cells.length} of ${declared}); missing cells are left out`);
-      } else if (declared > 0 && item.cells.length > declared) {
-        extra.push(`more cells than the header (${item.cells.length} of ${declared}); extra cells named column_<n>`);
+      const declared = st.declared;
+      let extra: string[] | undefined;
+      if (cells.length < declared && declared > 0) {
+        extra = [`fewer cells than the header (${cells.length} of ${declared}); missing cells are left out`];
+      } else if (declared > 0 && cells.length > declared) {
+        extra = [`more cells than the header (${cells.length} of ${declared}); extra cells named column_<n>`];
       }
-      if (!checkedFirstRow) {
-        checkedFirstRow = true;
-        if (opts.header && looksLikeHeader(rawHeader, item.cells)) {
-          extra.push(HEADER_LIKE_ROW_WARNING);
-          ctx.warn(`the first data row ${HEADER_LIKE_ROW_WARNING} — pass ?header=false to read both rows as data, or drop it downstream`);
+      if (!st.checkedFirstRow) {
+        st.checkedFirstRow = true;
+        if (this.opts.header && looksLikeHeader(st.rawHeader, cells)) {
+          (extra ??= []).push(HEADER_LIKE_ROW_WARNING);
+          this.ctx.warn(`the first data row ${HEADER_LIKE_ROW_WARNING} — pass ?header=false to read both rows as data, or drop it downstream`);
         }
       }
-      const warnings = extra.length > 0 ? [...(base ?? []), ...extra] : base;
-      yield makeRow(origin, position, raw, fields, warnings);
-      position += 1;
+      rows.push(makeRow(origin, st.position, raw, fields, extra ? [...(base ?? []), ...extra] : base));
+      st.position += 1;
     }
-    queue.length = 0;
-  };
+  }
+}
 
+/** Lone surrogates (a UTF-16 file can hold them) become U+FFFD, as csv-parse's conversion to UTF-8 bytes did. */
+const wellFormed = (text: string): string =>
+  /[\uD800-\uDFFF]/.test(text) ? text.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD') : text;
+
+export const csvScanOptions = (opts: CsvOptions): CsvScanOptions => ({ delimiter: opts.delimiter, quote: opts.quote, maxRecordSize: MAX_RECORD_CHARS });
+
+/**
+ * CSV / TSV, streaming (`csv-scanner.ts`: csv-parse's behaviour, faster). Quoted fields, newlines and CRs inside
+ * quotes, doubled quotes, BOM and CRLF are handled by the scanner; encoding detection by decodeText. Ragged records
+ * keep every cell: extra cells are named `column_<n>`, missing cells are absent (with a row warning). A record the
+ * parser rejects (an unclosed quote at end of file, an oversized record) is a sentinel row. One batch per chunk read.
+ */
+export async function* readCsv(path: string, origin: RowOrigin, ctx: ReadContext, opts: CsvOptions): AsyncGenerator<SourceRow[]> {
+  const info = newDecodeInfo();
+  const scanner = csvScanner(csvScanOptions(opts));
+  const state = initialCsvRowsState(opts);
+  if (state.names) ctx.declareColumns(state.names);
+  const rowsOf = new CsvRows(origin, opts, info, ctx, state);
+  const items: CsvItem[] = [];
   try {
     for await (const text of decodeText(fileBytes(path, ctx, opts.delimiter === '\t' ? 'tsv' : 'csv'), ctx, info, opts.encoding)) {
-      await write(text);
-      yield* toRows();
+      const pending = scanner.write(info.encoding === 'utf-8' ? text : wellFormed(text), items);
+      if (pending) await pending;
+      if (items.length > 0) {
+        const rows: SourceRow[] = [];
+        try {
+          rowsOf.add(items, rows);
+        } finally {
+          items.length = 0;
+        }
+        if (rows.length > 0) yield rows;
+      }
     }
-    await end();
-    yield* toRows();
+    const pending = scanner.end(items);
+    if (pending) await pending;
+    const rows: SourceRow[] = [];
+    rowsOf.add(items, rows);
+    if (rows.length > 0) yield rows;
   } finally {
-    parser.destroy();
+    scanner.destroy();
   }
 }
 

@@ -26,8 +26,13 @@ export const FORMAT_OPTIONS: Readonly<Record<FileFormat, readonly string[]>> = {
   conll: ['token_col', 'tag_col', 'encoding'],
 };
 
-/** Reads one local file of a known format. */
-export type FileReader = (path: string, origin: RowOrigin, ctx: ReadContext) => AsyncGenerator<SourceRow>;
+/** Reads one local file of a known format, in batches of rows (a batch per chunk read, or one row at a time). */
+export type FileReader = (path: string, origin: RowOrigin, ctx: ReadContext) => AsyncGenerator<SourceRow[]>;
+
+/** A reader of one row at a time as a batch reader (one-row batches, so byte counters stay in step with the rows). */
+async function* oneByOne(rows: AsyncGenerator<SourceRow>): AsyncGenerator<SourceRow[]> {
+  for await (const row of rows) yield [row];
+}
 
 const delimiterOption = (parsed: ParsedLocator, fallback: string): string => {
   const v = parsed.options['delimiter'];
@@ -73,19 +78,19 @@ export function fileReader(format: FileFormat, parsed: ParsedLocator): FileReade
       return (path, origin, ctx) => readCsv(path, origin, ctx, opts);
     }
     case 'parquet':
-      return (path, origin, ctx) => readParquet(path, origin, ctx);
+      return (path, origin, ctx) => oneByOne(readParquet(path, origin, ctx));
     case 'json': {
       const records = parsed.options['records'];
-      return (path, origin, ctx) => readJson(path, origin, ctx, { records, encoding });
+      return (path, origin, ctx) => oneByOne(readJson(path, origin, ctx, { records, encoding }));
     }
     case 'text': {
       const unit = enumOption(parsed, 'unit', TEXT_UNITS, 'line');
-      return (path, origin, ctx) => readText(path, origin, ctx, { unit, encoding });
+      return (path, origin, ctx) => oneByOne(readText(path, origin, ctx, { unit, encoding }));
     }
     case 'conll': {
       const tokenColumn = positiveIntOption(parsed, 'token_col');
       const tagColumn = positiveIntOption(parsed, 'tag_col');
-      return (path, origin, ctx) => readConll(path, origin, ctx, { tokenColumn, tagColumn, encoding });
+      return (path, origin, ctx) => oneByOne(readConll(path, origin, ctx, { tokenColumn, tagColumn, encoding }));
     }
   }
 }

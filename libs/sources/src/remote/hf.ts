@@ -226,7 +226,7 @@ export const hfSourceFactory: SourceFactory = (parsed, ctx) => {
   };
   checkOptions(parsed, ['config', 'refresh', ...new Set(Object.values(FORMAT_OPTIONS).flat())]);
 
-  async function* read(rctx: ReadContext): AsyncGenerator<SourceRow> {
+  async function* readBatches(rctx: ReadContext): AsyncGenerator<SourceRow[]> {
     const plan = await resolvePlan(ctx, parsed, hf, rctx.signal);
     const resolved = `hf://datasets/${plan.id}@${plan.sha}`;
     rctx.setResolved(resolved);
@@ -248,5 +248,5 @@ export const hfSourceFactory: SourceFactory = (parsed, ctx) => {
       yield* reader(local, origin, child);
     }
   }
-  return new StreamSource({ locator: parsed.locator, resolved: `hf://datasets/${hf.id}@${hf.revision ?? 'main'}`, format: 'parquet', read });
+  return new StreamSource({ locator: parsed.locator, resolved: `hf://datasets/${hf.id}@${hf.revision ?? 'main'}`, format: 'parquet', readBatches });
 };

@@ -143,7 +143,7 @@ export const kaggleSourceFactory: SourceFactory = (parsed, ctx) => {
     return p;
   }
 
-  async function* read(rctx: ReadContext): AsyncGenerator<SourceRow> {
+  async function* readBatches(rctx: ReadContext): AsyncGenerator<SourceRow[]> {
     const p = await plan(rctx);
     rctx.setFormat(p.format);
     for (const w of p.warnings) rctx.warn(w);
@@ -155,5 +155,5 @@ export const kaggleSourceFactory: SourceFactory = (parsed, ctx) => {
     const origin = { locator: parsed.locator, resolved, identity: `${resolved}/${p.member}`, file: p.member };
     yield* fileReader(p.format, inner)(join(dir, p.local), origin, rctx);
   }
-  return new StreamSource({ locator: parsed.locator, resolved, format: k.file ? formatFromName(k.file, parsed.locator) : 'csv', read });
+  return new StreamSource({ locator: parsed.locator, resolved, format: k.file ? formatFromName(k.file, parsed.locator) : 'csv', readBatches });
 };
