@@ -1,0 +1,3 @@
+export * from './types.js';
+export * from './handlers.js';
+export * from './tokenize.js';
