@@ -261,7 +261,18 @@ export const REASON_CODES = {
   training_requested: def({
     stage: 'training',
     severities: ['info'],
-    payload: z.object({ recipe: z.record(z.string(), z.unknown()).optional(), autopilot: z.boolean().optional() }),
+    payload: z.object({
+      /** The prepared dataset: dataset_prepared.manifest_ref of the prepare task named here. */
+      manifest_ref: ArtifactRef.optional(),
+      prepare_task_id: z.string().optional(),
+      /** A recipe document (libs/recipes); absent with autopilot. */
+      recipe: z.record(z.string(), z.unknown()).optional(),
+      autopilot: z.boolean().optional(),
+      /** Base model locator (file:<dir> | hf:<id>[@rev]); autopilot and recipes may name it instead. */
+      base_model: z.string().optional(),
+      /** strict: preflight blockers stop the run; fail_open: they become warnings and the run proceeds. */
+      preflight_mode: z.enum(['strict', 'fail_open']).optional(),
+    }),
     meaning: 'A user asked to train a model on a prepared dataset.',
   }),
   preflight_passed: def({
@@ -282,11 +293,28 @@ export const REASON_CODES = {
     payload: z.object({ blockers: z.array(z.string()), failure: Failure.optional() }),
     meaning: 'The run could not be dispatched to a trainer (preflight blockers in strict mode, no capable engine).',
   }),
+  training_dispatched: def({
+    stage: 'training',
+    severities: ['info'],
+    payload: z.object({
+      plan_ref: ArtifactRef,
+      engine: z.string(),
+      total_steps: z.number().int().positive(),
+      method: z.string(),
+    }),
+    meaning: 'A train plan passed preflight and is queued for the trainers (the work queue the trainer pool pulls from).',
+  }),
   training_started: def({
     stage: 'training',
     severities: ['info'],
-    payload: z.object({ engine: z.string(), total_steps: z.number().int().positive().optional() }),
-    meaning: 'A trainer picked up the plan and started.',
+    payload: z.object({
+      engine: z.string(),
+      total_steps: z.number().int().positive().optional(),
+      /** Set when the run resumes after a trainer died: the step of the checkpoint it resumes from. */
+      resumed_from_step: z.number().int().nonnegative().optional(),
+      worker: z.string().optional(),
+    }),
+    meaning: 'A trainer picked up the plan and started (or resumed from a checkpoint).',
   }),
   training_progress: def({
     stage: 'training',
@@ -295,9 +323,12 @@ export const REASON_CODES = {
       step: z.number().int().nonnegative(),
       total_steps: z.number().int().positive().optional(),
       loss: z.number().optional(),
+      lr: z.number().optional(),
       tokens_per_s: z.number().optional(),
+      eval_loss: z.number().optional(),
+      epoch: z.number().optional(),
     }),
-    meaning: 'Periodic training progress (step, loss, throughput).',
+    meaning: 'Periodic training progress (step, loss, learning rate, throughput, eval loss at eval_every).',
   }),
   training_checkpoint_saved: def({
     stage: 'training',
@@ -308,7 +339,17 @@ export const REASON_CODES = {
   training_completed: def({
     stage: 'training',
     severities: ['info'],
-    payload: z.object({ model_ref: ArtifactRef, final_loss: z.number().optional() }),
+    payload: z.object({
+      model_ref: ArtifactRef,
+      final_loss: z.number().optional(),
+      experiment_id: z.string().optional(),
+      engine: z.string().optional(),
+      method: z.string().optional(),
+      final_eval_loss: z.number().optional(),
+      /** The per-step trace (step, loss, lr, tokens/s, eval loss) as JSONL. */
+      trace_ref: ArtifactRef.optional(),
+      steps: z.number().int().nonnegative().optional(),
+    }),
     meaning: 'Training finished and the final weights or adapter are stored.',
   }),
   training_oom: def({
