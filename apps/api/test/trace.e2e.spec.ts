@@ -8,7 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readSpanFile, type FileSpan } from '@distillery/telemetry';
-import { builtEntry, freePort, natsService, postgresService, spawnNode, waitFor, type ServiceHandle, type Spawned } from '@distillery/testing';
+import { builtEntry, natsService, postgresService, spawnNode, waitFor, type ServiceHandle, type Spawned } from '@distillery/testing';
 import { isolatedSpine, type IsolatedSpine } from '@distillery/testing-spine';
 
 describe('trace continuity across processes', () => {
@@ -25,16 +25,30 @@ describe('trace continuity across processes', () => {
     pg = await postgresService();
     spine = await isolatedSpine('trace', nats, pg, { LOG_LEVEL: 'warn', DEMO_STEP_DELAY_MS: '0' });
     Object.assign(env, spine.env);
-    const apiPort = await freePort();
-    api = `http://127.0.0.1:${apiPort}`;
+    // Every process listens on a port of its own choosing (PORT=0): no window in which another test can take a
+    // port picked in advance. The api's URL is read from its "api started" log line.
     for (const app of ['api', 'demo-worker', 'projector']) {
       procs[app] = spawnNode(builtEntry(`apps/${app}/src/main.js`), [], {
         ...env,
-        PORT: app === 'api' ? String(apiPort) : '0',
+        PORT: '0',
+        ...(app === 'api' ? { LOG_LEVEL: 'info' } : {}),
         DISTILLERY_SPAN_FILE: join(dir, `${app}.jsonl`),
       });
     }
-    await waitFor('api ready', async () => (await fetch(`${api}/health/ready`)).ok, { timeoutMs: 60_000 });
+    let died = '';
+    api = await waitFor(
+      'api started',
+      async () => {
+        for (const [name, p] of Object.entries(procs)) {
+          if (p.child.exitCode !== null || p.child.signalCode !== null) died = `${name} exited (${p.child.exitCode ?? p.child.signalCode}) while starting:\n${p.output().slice(-3_000)}`;
+        }
+        if (died) return 'died';
+        const url = /"msg":"api started".*"url":"(http:[^"]+)"/.exec(procs['api']!.output())?.[1];
+        return url && (await fetch(`${url}/health/ready`).then((r) => r.ok, () => false)) ? url : undefined;
+      },
+      { timeoutMs: 60_000 },
+    );
+    if (died) throw new Error(died);
   }, 90_000);
 
   afterAll(async () => {

@@ -5,11 +5,15 @@ export type {
   LoadOptions,
   LoadProgress,
   ParsedLocator,
+  RowStage,
   Source,
   SourceContext,
   SourceDescription,
   SourceFactory,
   SourceRow,
+  StagedChunk,
+  StagedLoadOptions,
+  StageOutput,
 } from './types.js';
 export {
   isAbortError,

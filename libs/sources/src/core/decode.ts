@@ -7,6 +7,10 @@ import type { ReadContext } from './stream-source.js';
 /** How much of the start of a file is checked to choose its encoding. */
 export const SNIFF_BYTES = 64 * 1024;
 
+/** The source-level warning once invalid UTF-8 was met after the first 64 KiB of a UTF-8 file. */
+export const INVALID_UTF8_WARNING =
+  'bytes that are not valid UTF-8 were replaced with U+FFFD (the file mixes encodings?; pass ?encoding=<name> to decode it differently)';
+
 export const MIXED_ENCODING_ROW_WARNING = 'contains bytes that are not valid UTF-8 (replaced with U+FFFD)';
 
 /** What the decoder found; rows consult it for their warnings. */
@@ -22,7 +26,7 @@ export interface DecodeInfo {
 export const newDecodeInfo = (): DecodeInfo => ({ encoding: 'utf-8', rowWarnings: [], invalidUtf8: false });
 
 /** Length of the prefix of `buf` that does not end inside a multi-byte UTF-8 sequence. */
-function completeUtf8Length(buf: Uint8Array): number {
+export function completeUtf8Length(buf: Uint8Array): number {
   const n = buf.length;
   for (let i = n - 1; i >= 0 && i >= n - 3; i -= 1) {
     const b = buf[i] as number;
@@ -119,7 +123,7 @@ export async function* decodeText(
     const flagInvalid = () => {
       if (info.invalidUtf8) return;
       info.invalidUtf8 = true;
-      ctx.warn('bytes that are not valid UTF-8 were replaced with U+FFFD (the file mixes encodings?; pass ?encoding=<name> to decode it differently)');
+      ctx.warn(INVALID_UTF8_WARNING);
     };
     let carry: Buffer = Buffer.alloc(0);
     const decodeChunk = (chunk: Buffer): string => {

@@ -6,7 +6,8 @@ import { booleanOption, enumOption, positiveIntOption } from '../locator.js';
 import type { RowOrigin } from '../row.js';
 import type { ParsedLocator } from '../types.js';
 import { readConll } from './conll.js';
-import { readCsv } from './csv.js';
+import { type CsvOptions, readCsv } from './csv.js';
+import { stagedReader, type StagedFileReader } from '../parallel/staged.js';
 import { readJson } from './json.js';
 import { readJsonl } from './jsonl.js';
 import { readParquet } from './parquet.js';
@@ -53,6 +54,28 @@ const quoteOption = (parsed: ParsedLocator, fallback: string | null): string | n
   return v;
 };
 
+/** The parallel reader of a local file (`Source.loadStaged`), for the formats and options that have one. */
+export function fileStagedReader(format: FileFormat, parsed: ParsedLocator): StagedFileReader | undefined {
+  const encoding = parsed.options['encoding'];
+  if (format === 'jsonl') return stagedReader({ kind: 'jsonl' }, encoding);
+  if (format === 'csv' || format === 'tsv') return stagedReader({ kind: 'csv', options: csvOptions(format, parsed) }, encoding);
+  return undefined;
+}
+
+function csvOptions(format: 'csv' | 'tsv', parsed: ParsedLocator): CsvOptions {
+  const tsv = format === 'tsv';
+  const columnsOpt = parsed.options['columns'];
+  const columns = columnsOpt === undefined ? undefined : columnsOpt.split(',').map((c) => c.trim());
+  if (columns && columns.some((c) => c === '')) throw new LocatorError(`option columns=${columnsOpt} in ${parsed.locator} has an empty name`, parsed.locator);
+  return {
+    delimiter: delimiterOption(parsed, tsv ? '\t' : ','),
+    quote: quoteOption(parsed, tsv ? null : '"'),
+    header: booleanOption(parsed, 'header', true),
+    columns,
+    encoding: parsed.options['encoding'],
+  };
+}
+
 /** Builds the reader for a format from a locator's options (options are assumed to be checked already). */
 export function fileReader(format: FileFormat, parsed: ParsedLocator): FileReader {
   const encoding = parsed.options['encoding'];
@@ -64,17 +87,7 @@ export function fileReader(format: FileFormat, parsed: ParsedLocator): FileReade
       return (path, origin, ctx) => readJsonl(path, origin, ctx, { encoding });
     case 'csv':
     case 'tsv': {
-      const tsv = format === 'tsv';
-      const columnsOpt = parsed.options['columns'];
-      const columns = columnsOpt === undefined ? undefined : columnsOpt.split(',').map((c) => c.trim());
-      if (columns && columns.some((c) => c === '')) throw new LocatorError(`option columns=${columnsOpt} in ${parsed.locator} has an empty name`, parsed.locator);
-      const opts = {
-        delimiter: delimiterOption(parsed, tsv ? '\t' : ','),
-        quote: quoteOption(parsed, tsv ? null : '"'),
-        header: booleanOption(parsed, 'header', true),
-        columns,
-        encoding,
-      };
+      const opts = csvOptions(format, parsed);
       return (path, origin, ctx) => readCsv(path, origin, ctx, opts);
     }
     case 'parquet':
