@@ -1,7 +1,20 @@
 import type { ArtifactRef, ShapeHypothesis, TaskProfile } from '@distillery/contracts';
 import type { FileArtifactStore } from '@distillery/artifacts';
 import { AUTO_IMPORT_MIN_CONFIDENCE, introspect, type IntrospectionResult } from '@distillery/introspect';
-import { checkFieldMap, JsonLinesBuffer, keepLines, MappingTally, type DryRunReport, type FieldMap, type MapperRegistry } from '@distillery/mappers';
+import {
+  checkFieldMap,
+  createRowStage,
+  JsonLinesBuffer,
+  keepLines,
+  MAP_STAGE_MODULE,
+  MappingTally,
+  stageCanMap,
+  type DryRunReport,
+  type FieldMap,
+  type MapperRegistry,
+  type MapStageInit,
+  type MapStageResult,
+} from '@distillery/mappers';
 import type { LoadProgress, SourceContext, SourceDescription, SourceRegistry, SourceRow } from '@distillery/sources';
 import { LowConfidenceError, MappingChoiceError } from './errors.js';
 
@@ -332,7 +345,19 @@ export async function commitImport(deps: ImporterDeps & { store: FileArtifactSto
   const rejected = new RejectedOut(rejectedOut);
   try {
     const loadOpts = { limit: opts.limit, signal: opts.signal, onProgress: opts.onProgress, onWarning: (w: string) => warnings.push(w) };
-    const batches = source.loadBatches ? source.loadBatches(loadOpts) : rowBatches(source.load(loadOpts));
+    // Big local files: read, mapped and serialised in chunks on worker threads (the same rows, report and bytes)
+    const init: MapStageInit = { mapper_id: mapper.id, field_map: opts.field_map, sampleSize: opts.sampleSize ?? 20, ...(opts.drop_reasons ? { dropReasons: opts.drop_reasons } : {}) };
+    const staged = stageCanMap(mapper) && source.loadStaged ? await source.loadStaged({ module: MAP_STAGE_MODULE, create: createRowStage, init }, loadOpts) : null;
+    if (staged) {
+      for await (const chunk of staged) {
+        const r = chunk.result as MapStageResult;
+        tally.absorb(r.tally);
+        await accepted.addSerialised(r.accepted, r.acceptedEnds, r.acceptedIds);
+        await rejected.addSerialised(r.rejected);
+        resolved = chunk.resolved;
+      }
+    }
+    const batches = staged ? [] : source.loadBatches ? source.loadBatches(loadOpts) : rowBatches(source.load(loadOpts));
     for await (const batch of batches) {
       for (const row of batch) {
         const result = tally.add(row);

@@ -13,6 +13,7 @@ export type {
   SourceRow,
   StagedChunk,
   StagedLoadOptions,
+  StageInstance,
   StageOutput,
 } from './types.js';
 export {

@@ -70,14 +70,20 @@ export interface StageOutput {
   readonly transfer?: readonly ArrayBuffer[];
 }
 
+/** A stage's instance on one thread: it gets a chunk's rows a batch at a time, then gives the chunk's output. */
+export interface StageInstance {
+  add(rows: readonly SourceRow[]): void;
+  take(): StageOutput;
+}
+
 /**
- * Per-chunk work run next to a source's reader (`Source.loadStaged`). `create(init)` makes the function that gets
- * each chunk's rows; each thread makes its own, once. `module` is the URL of a compiled ES module exporting the same
- * factory as `createRowStage`, which the worker threads import; null runs every chunk on the calling thread.
+ * Per-chunk work run next to a source's reader (`Source.loadStaged`). `create(init)` makes the stage instance of a
+ * thread, once. `module` is the URL of a compiled ES module exporting the same factory as `createRowStage`, which
+ * the worker threads import; null runs every chunk on the calling thread.
  */
 export interface RowStage {
   readonly module: string | null;
-  readonly create: (init: unknown) => (rows: readonly SourceRow[]) => StageOutput;
+  readonly create: (init: unknown) => StageInstance;
   /** Passed to `create`; structured-cloneable. */
   readonly init: unknown;
 }
@@ -96,6 +102,8 @@ export interface StagedChunk {
   /** Rows in the chunk (sentinel rows included). */
   readonly rows: number;
   readonly result: unknown;
+  /** What is read (as `SourceRow.source.resolved`). */
+  readonly resolved: string;
 }
 
 export interface HubSettings {

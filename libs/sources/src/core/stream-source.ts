@@ -37,7 +37,7 @@ export interface StreamSourceSpec {
   /** Path of the local file, named in I/O errors. */
   readonly path?: string;
   /** A parallel read (`Source.loadStaged`) when the source has one; resolves to null when it does not apply. */
-  readonly staged?: (stage: RowStage, opts: StagedLoadOptions, ctx: ReadContext) => Promise<AsyncIterable<StagedChunk> | null>;
+  readonly staged?: (stage: RowStage, opts: StagedLoadOptions, ctx: ReadContext) => Promise<AsyncIterable<Omit<StagedChunk, 'resolved'>> | null>;
 }
 
 async function* oneRowBatches(rows: AsyncGenerator<SourceRow>): AsyncGenerator<SourceRow[]> {
@@ -140,7 +140,7 @@ export class StreamSource implements Source {
     if (!staged || opts.limit !== undefined) return null;
     opts.signal?.throwIfAborted();
     const state = new ReadState(this.locator, this.spec.format, this.spec.resolved, opts.signal, opts.onWarning);
-    let chunks: AsyncIterable<StagedChunk> | null;
+    let chunks: AsyncIterable<Omit<StagedChunk, 'resolved'>> | null;
     try {
       chunks = await staged(stage, opts, state);
     } catch (err) {
@@ -149,7 +149,7 @@ export class StreamSource implements Source {
     return chunks && this.runStaged(chunks, state, opts);
   }
 
-  private async *runStaged(chunks: AsyncIterable<StagedChunk>, state: ReadState, opts: LoadOptions): AsyncGenerator<StagedChunk> {
+  private async *runStaged(chunks: AsyncIterable<Omit<StagedChunk, 'resolved'>>, state: ReadState, opts: LoadOptions): AsyncGenerator<StagedChunk> {
     const { signal, onProgress } = opts;
     const report = () => onProgress?.({ rows, bytesRead: state.bytes.read, bytesTotal: state.bytes.total });
     let rows = 0;
@@ -158,7 +158,7 @@ export class StreamSource implements Source {
     const it = chunks[Symbol.asyncIterator]();
     try {
       for (;;) {
-        let next: IteratorResult<StagedChunk>;
+        let next: IteratorResult<Omit<StagedChunk, 'resolved'>>;
         try {
           next = await it.next();
         } catch (err) {
@@ -167,7 +167,7 @@ export class StreamSource implements Source {
         if (next.done) break;
         signal?.throwIfAborted();
         rows += next.value.rows;
-        yield next.value;
+        yield { rows: next.value.rows, result: next.value.result, resolved: state.resolved };
         if (onProgress && rows - lastReportRows >= PROGRESS_EVERY_ROWS) {
           lastReportRows = rows;
           const now = Date.now();
