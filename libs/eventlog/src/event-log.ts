@@ -4,6 +4,8 @@ import { ConsumerHost, type Logger, silentLogger } from './consumer-host.js';
 import { EventLogUnavailableError, TopologyMissingError } from './errors.js';
 import { EventPublisher, type Producer } from './publisher.js';
 import { readBatches, type ReadOptions, type StoredMessage } from './reader.js';
+import { decodeRunEvent } from './decode.js';
+import type { RunEvent } from '@distillery/contracts';
 import { buildTopology, type Topology } from './topology.js';
 import { applyTopology, type ApplyReport } from './apply-topology.js';
 
@@ -55,6 +57,24 @@ export class EventLog {
 
   read(opts: ReadOptions): AsyncGenerator<StoredMessage[]> {
     return readBatches(this.js, this.streamName, opts);
+  }
+
+  /**
+   * The last event on an exact subject (e.g. a run's latest `training_checkpoint_saved`), or undefined: one direct
+   * get by subject, whatever the length of the log. An undecodable message there is an error.
+   */
+  async lastEventOn(subject: string): Promise<{ seq: number; event: RunEvent } | undefined> {
+    let m;
+    try {
+      m = await this.jsm.streams.getMessage(this.streamName, { last_by_subj: subject });
+    } catch (err) {
+      if (/no message found|not found/i.test(String(err))) return undefined;
+      throw err;
+    }
+    if (!m) return undefined;
+    const d = decodeRunEvent(m.data);
+    if (!d.ok) throw new Error(`the last message on ${subject} (seq ${m.seq}) is not a valid RunEvent: ${d.errors.join('; ')}`);
+    return { seq: m.seq, event: d.event };
   }
 
   applyTopology(): Promise<ApplyReport> {

@@ -195,6 +195,20 @@ describe('eventlog against a real NATS server', () => {
     expect(tail).toEqual(everything.filter((m) => m.seq >= mid).map((m) => m.seq));
   });
 
+  it('finds the last event on a subject directly (a run\'s latest checkpoint), or nothing', async () => {
+    const subject = `${prefix}.lastproj.lastrun.demo.demo_run_progress`;
+    expect(await log.lastEventOn(subject)).toBeUndefined();
+    for (const step of [1, 2, 3]) {
+      await publisher.publish(
+        { reason_code: 'demo_run_progress', project_id: 'lastproj', run_id: 'lastrun', summary: `step ${step}`, payload: { step, total: 3 } },
+        { dedupKey: `step-${step}` },
+      );
+    }
+    const last = await log.lastEventOn(subject);
+    expect(last?.event.payload).toEqual({ step: 3, total: 3 });
+    expect(last?.seq).toBe((await readAll()).at(-1)!.seq);
+  });
+
   it('carries W3C trace context in headers: the consumer span continues the producer trace', async () => {
     exporter.reset();
     const tracer = trace.getTracer('test');
