@@ -1,0 +1,13 @@
+export * from './recipe.js';
+export * from './recipe-parse.js';
+export * from './recipe-stringify.js';
+export * from './base-model-locator.js';
+export * from './duration.js';
+export * from './lr-schedule.js';
+export * from './hardware.js';
+export * from './estimates.js';
+export * from './steps.js';
+export * from './autopilot.js';
+export * from './autopilot.rules.js';
+export * from './train-plan.js';
+export { closest, editDistance } from './suggest.js';
