@@ -46,6 +46,9 @@ export const SERVICE_CONSUMERS: readonly ServiceConsumer[] = [
   { service: 'mapping', reasonCode: 'dataset_import_requested', maxAckPending: 1 },
   { service: 'preparation', reasonCode: 'cleaning_requested', maxAckPending: 1 },
   { service: 'preparation', reasonCode: 'dataset_prep_requested', maxAckPending: 1 },
+  { service: 'training', reasonCode: 'training_requested', maxAckPending: 1 },
+  // A plan is redelivered after a trainer dies (resume from its last checkpoint): allow several attempts.
+  { service: 'trainer', reasonCode: 'training_dispatched', maxAckPending: 1, maxDeliver: 10 },
 ];
 
 export const DEFAULT_STREAM_NAME = 'RUNEVENTS';
