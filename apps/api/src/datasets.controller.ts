@@ -48,7 +48,10 @@ export class DatasetsController {
       throw err;
     }
     const imports = (await listImports(this.db.db, projectId)).filter((i) => i.status === 'completed' && i.accepted_ref);
-    const inputs = imports.map(inputOf).filter((i) => i.rows > 0);
+    // The same accepted-rows artifact twice (a source re-imported after the mapping service lost its row claims)
+    // holds the same rows: it is one input.
+    const seen = new Set<string>();
+    const inputs = imports.map(inputOf).filter((i) => i.rows > 0 && !seen.has(i.ref.uri) && seen.add(i.ref.uri));
     if (inputs.length === 0) {
       throw new ConflictException({ error: 'no_dataset', message: `project '${projectId}' has no imported rows yet: import a source first (distillery import run)` });
     }

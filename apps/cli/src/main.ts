@@ -99,11 +99,17 @@ program
     } else if (app === 'preparation') {
       const m = await import('@distillery/app-preparation');
       await runStandalone('preparation', m.parsePreparationConfig, (c, logger) => m.startPreparation({ config: c, logger, http: true }));
+    } else if (app === 'training') {
+      const m = await import('@distillery/app-training');
+      await runStandalone('training', m.parseTrainingConfig, (c, logger) => m.startTraining({ config: c, logger, http: true }));
+    } else if (app === 'trainer') {
+      const m = await import('@distillery/app-trainer');
+      await runStandalone('trainer', m.parseTrainerConfig, (c, logger) => m.startTrainer({ config: c, logger, http: true }));
     } else if (app === 'demo-worker') {
       const m = await import('@distillery/app-demo-worker');
       await runStandalone('demo-worker', m.parseDemoWorkerConfig, (c, logger) => m.startDemoWorker({ config: c, logger, http: true }));
     } else {
-      say(`unknown app '${app}': expected api, projector, mapping, preparation or demo-worker`);
+      say(`unknown app '${app}': expected api, projector, mapping, preparation, training, trainer or demo-worker`);
       process.exit(2);
     }
   });
@@ -205,6 +211,37 @@ program
   .action(async (o: { project: string; strategy?: string; field?: string; seed?: number; ratios?: string; leakageMaxShare?: number; json: boolean }) =>
     process.exit(await (await import('./commands/datasets.js')).prepareCommand(await api(), o)),
   );
+
+const train = program.command('train').description('train a model on the prepared dataset (autopilot or a recipe), with a live progress bar and the loss curve');
+train
+  .option('--project <project_id>', 'project', 'default')
+  .option('--autopilot', 'let autopilot choose the recipe from the dataset and this machine (default without --recipe)', false)
+  .option('--recipe <file>', 'a recipe (YAML or JSON): recipe_version, base_model, method, lora, optim, batch, …')
+  .option('--base-model <locator>', 'file:<dir> or hf:<id>[@revision] (default: the tiny model of `distillery models make-tiny`)')
+  .option('--fail-open', 'let preflight blockers through as warnings', false)
+  .option('--json', 'machine-readable output', false)
+  .action(async (o: { project: string; autopilot: boolean; recipe?: string; baseModel?: string; failOpen: boolean; json: boolean }) =>
+    process.exit(await (await import('./commands/train.js')).trainCommand(await api(), o)),
+  );
+train
+  .command('cancel')
+  .argument('<run_id>')
+  .option('--project <project_id>', 'project', 'default')
+  .action(async (runId: string, o: { project: string }) => process.exit(await (await import('./commands/train.js')).trainCancel(await api(), o.project, runId)));
+
+program
+  .command('models')
+  .description('base models')
+  .command('make-tiny')
+  .description('make the tiny base model the demo uses: a BPE tokenizer and a small Llama pre-trained on a bundled public-domain book')
+  .option('--out <dir>', 'where to write it (default: <data dir>/models/tiny)')
+  .addOption(new Option('--steps <n>', 'pre-training steps').argParser(intArg('steps', 1, 100_000)).default(300))
+  .addOption(new Option('--seed <n>', 'seed').argParser(intArg('seed', 0, 2 ** 31 - 1)).default(42))
+  .option('--force', 'rebuild even when a model made with the same settings is there', false)
+  .action(async (o: { out?: string; steps: number; seed: number; force: boolean }) => {
+    const { makeTinyCommand } = await import('./commands/models.js');
+    process.exit(await makeTinyCommand(config(), o));
+  });
 
 program
   .command('rows')

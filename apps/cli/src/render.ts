@@ -94,3 +94,39 @@ export function barChart(rows: ReadonlyArray<readonly [string, number]>, width =
     })
     .join('\n');
 }
+
+/**
+ * A line chart of a series in the terminal (the loss curve): `height` rows, at most `width` columns (the series is
+ * bucketed by mean), the y range labelled; a second series (eval loss) is drawn with another mark where present.
+ */
+export function lineChart(series: ReadonlyArray<{ x: number; y: number; y2?: number }>, opts: { height?: number; width?: number; label?: string; label2?: string } = {}): string {
+  const height = opts.height ?? 10;
+  const width = Math.min(opts.width ?? 60, series.length);
+  if (series.length === 0) return '  (no points)';
+  const cols: Array<{ y: number; y2?: number; x: number }> = [];
+  for (let c = 0; c < width; c++) {
+    const from = Math.floor((c * series.length) / width);
+    const to = Math.max(from + 1, Math.floor(((c + 1) * series.length) / width));
+    const part = series.slice(from, to);
+    const y2s = part.filter((p) => p.y2 !== undefined).map((p) => p.y2!);
+    cols.push({ x: part.at(-1)!.x, y: part.reduce((a, p) => a + p.y, 0) / part.length, ...(y2s.length ? { y2: y2s.at(-1)! } : {}) });
+  }
+  const ys = cols.flatMap((c) => (c.y2 !== undefined ? [c.y, c.y2] : [c.y]));
+  const lo = Math.min(...ys);
+  const hi = Math.max(...ys);
+  const span = hi - lo || 1;
+  const row = (v: number) => Math.round(((hi - v) / span) * (height - 1));
+  const grid = Array.from({ length: height }, () => Array<string>(cols.length).fill(' '));
+  cols.forEach((c, i) => {
+    grid[row(c.y)]![i] = color.cyan('•');
+    if (c.y2 !== undefined) grid[row(c.y2)]![i] = color.yellow('◆');
+  });
+  const labelW = Math.max(hi.toFixed(3).length, lo.toFixed(3).length);
+  const lines = grid.map((r, i) => {
+    const v = i === 0 ? hi.toFixed(3) : i === height - 1 ? lo.toFixed(3) : '';
+    return `  ${v.padStart(labelW)} │${r.join('')}`;
+  });
+  lines.push(`  ${' '.repeat(labelW)} └${'─'.repeat(cols.length)}`);
+  lines.push(`  ${' '.repeat(labelW)}  step ${cols[0]!.x} … ${cols.at(-1)!.x}   ${color.cyan('•')} ${opts.label ?? 'loss'}${cols.some((c) => c.y2 !== undefined) ? `   ${color.yellow('◆')} ${opts.label2 ?? 'eval loss'}` : ''}`);
+  return lines.join('\n');
+}

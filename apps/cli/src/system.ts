@@ -6,6 +6,8 @@ import { parseApiConfig, startApi } from '@distillery/app-api';
 import { parseDemoWorkerConfig, startDemoWorker } from '@distillery/app-demo-worker';
 import { parseMappingConfig, startMapping } from '@distillery/app-mapping';
 import { parsePreparationConfig, startPreparation } from '@distillery/app-preparation';
+import { parseTrainerConfig, startTrainer } from '@distillery/app-trainer';
+import { parseTrainingConfig, startTraining } from '@distillery/app-training';
 import { parseProjectorConfig, startProjector, type ProjectorService } from '@distillery/app-projector';
 import { ensureNats, type EmbeddedNats } from './nats-server.js';
 import type { CliConfig } from './config.js';
@@ -51,6 +53,8 @@ export async function startSystem(
     apps.push(await startDemoWorker({ config: parseDemoWorkerConfig(env), logger, eventLog: log, http: false }));
     apps.push(await startMapping({ config: parseMappingConfig(env), logger, eventLog: log, database: db, http: false }));
     apps.push(await startPreparation({ config: parsePreparationConfig(env), logger, eventLog: log, http: false }));
+    apps.push(await startTraining({ config: parseTrainingConfig(env), logger, eventLog: log, http: false }));
+    apps.push(await startTrainer({ config: parseTrainerConfig(env), logger, eventLog: log, http: false }));
     const api = await startApi({ config: parseApiConfig(env), logger, eventLog: log, database: db });
     apps.push(api);
     return { apiUrl: api.url!, log, db, projector: projector.projector, nats, stop };

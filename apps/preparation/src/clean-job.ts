@@ -32,6 +32,8 @@ export interface CleanJobResult {
   readonly cleaned_ref?: ArtifactRef;
   /** Up to 20 rows that hold blocked PII. */
   readonly blocked_row_ids: readonly string[];
+  /** Rows whose id was already read from an earlier input (the same source row imported twice): passed over. */
+  readonly repeated_row_ids: number;
 }
 
 export class DatasetMismatchError extends Error {
@@ -43,7 +45,12 @@ export class DatasetMismatchError extends Error {
 
 const PROGRESS_EVERY = 5_000;
 
-async function* rowsOf(store: FileArtifactStore, input: CleanJobInput): AsyncGenerator<TransformedRow> {
+/**
+ * The dataset's rows, in import order. A row id met again (the same source row in two imports) is the same row:
+ * it is passed over once and counted, never cleaned twice.
+ */
+async function* rowsOf(store: FileArtifactStore, input: CleanJobInput, repeated: { count: number }): AsyncGenerator<TransformedRow> {
+  const seen = new Set<string>();
   for (const i of input.inputs) {
     let n = 0;
     for await (const row of store.readJsonl<TransformedRow>(i.ref)) {
@@ -51,6 +58,11 @@ async function* rowsOf(store: FileArtifactStore, input: CleanJobInput): AsyncGen
       if (row.task_profile !== input.task_profile) {
         throw new DatasetMismatchError(`row ${row.row_id} of ${i.locator} (import ${i.import_run_id}, line ${n}) is ${row.task_profile}, the dataset is ${input.task_profile}`);
       }
+      if (seen.has(row.row_id)) {
+        repeated.count++;
+        continue;
+      }
+      seen.add(row.row_id);
       yield row;
     }
   }
@@ -88,7 +100,7 @@ export async function runCleanJob(store: FileArtifactStore, input: CleanJobInput
   const progress = (phase: string, done: number) => input.onProgress?.({ phase, rows_done: done, rows_total: total });
   const profiler = new LengthProfiler(input.policy.text_fields ? { text_fields: input.policy.text_fields } : {});
   let n = 0;
-  for await (const row of rowsOf(store, input)) {
+  for await (const row of rowsOf(store, input, { count: 0 })) {
     profiler.addRecord(row.task_profile, row.record);
     if (++n % PROGRESS_EVERY === 0) progress('profile', n);
   }
@@ -96,9 +108,10 @@ export async function runCleanJob(store: FileArtifactStore, input: CleanJobInput
   const cleaned = await store.jsonlWriter();
   const lineage = await store.jsonlWriter();
   const blocked: string[] = [];
+  const repeated = { count: 0 };
   try {
     n = 0;
-    for await (const row of rowsOf(store, input)) {
+    for await (const row of rowsOf(store, input, repeated)) {
       const r = cleaner.process(row);
       if (r.keep) await cleaned.write(r.row);
       else if (r.reason === 'pii_block' && blocked.length < 20) blocked.push(row.row_id);
@@ -112,9 +125,9 @@ export async function runCleanJob(store: FileArtifactStore, input: CleanJobInput
     const reportRef = await store.put([JSON.stringify(report, null, 2)], 'application/json');
     if (outcome.pii_block) {
       await cleaned.abort();
-      return { report, outcome, report_ref: reportRef, lineage_ref: lineageRef, blocked_row_ids: blocked };
+      return { report, outcome, report_ref: reportRef, lineage_ref: lineageRef, blocked_row_ids: blocked, repeated_row_ids: repeated.count };
     }
-    return { report, outcome, report_ref: reportRef, lineage_ref: lineageRef, cleaned_ref: await cleaned.close(), blocked_row_ids: blocked };
+    return { report, outcome, report_ref: reportRef, lineage_ref: lineageRef, cleaned_ref: await cleaned.close(), blocked_row_ids: blocked, repeated_row_ids: repeated.count };
   } catch (err) {
     await Promise.all([cleaned.abort(), lineage.abort()]).catch(() => undefined);
     throw err;

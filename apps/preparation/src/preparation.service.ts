@@ -101,7 +101,7 @@ export class PreparationService implements OnApplicationBootstrap, OnApplication
         reason_code: 'cleaning_completed',
         ...base,
         severity: r.outcome.outlier_threshold_exceeded ? 'warning' : 'info',
-        summary: `cleaned ${report.rows_in} rows: ${report.rows_out} kept, removed ${removed}; PII in ${report.pii.rows_with_pii} rows (${report.pii.policy.action})`.slice(0, 500),
+        summary: `cleaned ${report.rows_in} rows: ${report.rows_out} kept, removed ${removed}; PII in ${report.pii.rows_with_pii} rows (${report.pii.policy.action})${r.repeated_row_ids ? `; ${r.repeated_row_ids} rows met twice across imports were read once` : ''}`.slice(0, 500),
         payload: {
           rows_in: report.rows_in,
           rows_out: report.rows_out,

@@ -92,6 +92,15 @@ describe('the clean job', () => {
     expect(r.blocked_row_ids).toEqual([row(1003, '', '').row_id]);
   });
 
+  it('reads a row met in two imports once (the same source imported twice), and says so', async () => {
+    const rows = realRows();
+    const input = await inputOf(rows);
+    const r = await runCleanJob(store, { task_profile: 'classification', inputs: [input, { ...input, import_run_id: 'import-2' }], policy: {} });
+    expect(r.report.rows_in).toBe(rows.length);
+    expect(r.repeated_row_ids).toBe(rows.length);
+    expect(r.report.removed.exact_duplicate).toBe(1);
+  });
+
   it('refuses a dataset whose rows are of another task profile, naming the row and the import', async () => {
     const rows = [{ ...row(1, 'hello there', '1'), task_profile: 'qa' as const }];
     await expect(runCleanJob(store, { task_profile: 'classification', inputs: [await inputOf(rows)], policy: {} })).rejects.toThrow(/row 0+1 of jsonl:test.jsonl \(import import-1, line 1\) is qa/);

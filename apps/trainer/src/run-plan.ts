@@ -139,7 +139,10 @@ export async function runPlan(deps: RunDeps, planRef: ArtifactRef, hooks: RunHoo
         return { status: 'timeout', step, max_duration_s: maxDuration };
       }
       const lr = lrAt(step, total, recipe.optim);
-      const r = await run.step(pad(schedule.indicesAt(step).map((i) => train[i]!)), { lr });
+      const batch = pad(schedule.indicesAt(step).map((i) => train[i]!));
+      const r = await run.step(batch, { lr });
+      // Throughput counts every token the step processed (padding included), like other trainers report it.
+      const processed = 'chosen' in batch ? 2 * batch.chosen.batch * batch.chosen.seq : batch.batch * batch.seq;
       const done = step + 1;
       let evalLoss: number | undefined;
       if (evalBatches.length > 0 && (done % plan.steps.eval_every === 0 || done === total)) {
@@ -149,7 +152,7 @@ export async function runPlan(deps: RunDeps, planRef: ArtifactRef, hooks: RunHoo
       trace.push({ step: done, loss: r.loss, lr, grad_norm: r.grad_norm, tokens: r.tokens, ...(evalLoss !== undefined ? { eval_loss: evalLoss } : {}) });
       windowLoss += r.loss;
       windowSteps++;
-      windowTokens += r.tokens;
+      windowTokens += processed;
       if (now() - lastReport >= deps.progressEveryMs || done === total || evalLoss !== undefined) {
         const seconds = Math.max(1e-3, (now() - windowStart) / 1000);
         await hooks.progress({ step: done, total_steps: total, loss: windowLoss / windowSteps, lr, tokens_per_s: windowTokens / seconds, epoch: done / plan.steps.per_epoch, ...(evalLoss !== undefined ? { eval_loss: evalLoss } : {}) });

@@ -5,3 +5,4 @@ export * from './tokenize-job.js';
 export * from './tokenizer-adapter.js';
 export * from './training.module.js';
 export * from './training.service.js';
+export * from './dry-run.js';

@@ -17,7 +17,6 @@ const root = join(import.meta.dirname, '..', '..', '..');
 const pendingFor = (stages: readonly Stage[], why: string): Array<[string, string]> =>
   REASON_CODE_LIST.filter((c) => stages.includes(REASON_CODES[c].stage)).map((c) => [c, why]);
 const PENDING: Readonly<Record<string, string>> = Object.fromEntries([
-  ...['training_requested', 'training_cancel_requested'].map((c): [string, string] => [c, 'training path issue: API requests']),
   ...pendingFor(['eval', 'export', 'deployment'], 'evaluate/export/deploy issue'),
 ]);
 

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { ArtifactRef } from '@distillery/contracts';
 import { IMPORTS_VIEW, SAVED_MAPPINGS_VIEW } from './imports.projection.js';
 import { DATA_TASKS_VIEW, type DataTaskKind } from './tasks.projection.js';
+import { TRAINING_RUNS_VIEW } from './training.projection.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Db = Kysely<any>;
@@ -151,4 +152,47 @@ export async function latestCompletedTask(db: Db, projectId: string, kind: DataT
     .limit(1)
     .executeTakeFirst();
   return r ? toTask(r) : undefined;
+}
+
+export interface TrainingRunRow {
+  project_id: string;
+  run_id: string;
+  status: 'requested' | 'planned' | 'running' | 'completed' | 'failed' | 'cancelled';
+  requested_at: string;
+  updated_at: string;
+  finished_at: string | null;
+  autopilot: boolean | null;
+  plan_ref: ArtifactRef | null;
+  method: string | null;
+  engine: string | null;
+  checks: string[] | null;
+  warnings: string[] | null;
+  blockers: string[] | null;
+  step: number;
+  total_steps: number | null;
+  loss: number | null;
+  eval_loss: number | null;
+  tokens_per_s: number | null;
+  resumes: number;
+  last_checkpoint_step: number | null;
+  model_ref: ArtifactRef | null;
+  trace_ref: ArtifactRef | null;
+  failure_code: string | null;
+  failure_message: string | null;
+  summary: string | null;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function toTrainingRun(r: any): TrainingRunRow {
+  const { last_seq: _seq, ...rest } = r;
+  return { ...rest, requested_at: iso(r.requested_at)!, updated_at: iso(r.updated_at)!, finished_at: iso(r.finished_at) };
+}
+
+export async function getTrainingRun(db: Db, projectId: string, runId: string): Promise<TrainingRunRow | undefined> {
+  const r = await db.selectFrom(TRAINING_RUNS_VIEW).selectAll().where('project_id', '=', projectId).where('run_id', '=', runId).executeTakeFirst();
+  return r ? toTrainingRun(r) : undefined;
+}
+
+export async function listTrainingRuns(db: Db, projectId: string): Promise<TrainingRunRow[]> {
+  return (await db.selectFrom(TRAINING_RUNS_VIEW).selectAll().where('project_id', '=', projectId).orderBy('requested_at').orderBy('run_id').execute()).map(toTrainingRun);
 }

@@ -3,6 +3,8 @@ import { fileURLToPath } from 'node:url';
 import type { StructuredLogger } from '@distillery/telemetry';
 import { ApiClient } from '../api-client.js';
 import { cleanCommand, prepareCommand } from './datasets.js';
+import { makeTiny } from './models.js';
+import { trainCommand } from './train.js';
 import { followImport } from './import.js';
 import type { CliConfig } from '../config.js';
 import { color, formatDuration, ProgressBar, renderTimelineTree } from '../render.js';
@@ -19,6 +21,8 @@ async function waitFor(timeoutMs: number, check: () => Promise<boolean>): Promis
 /** The dataset bundled with the repository (examples/datasets), found from this file's location in dist/ or src/. */
 export const EXAMPLES_DIR = resolve(join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', '..', 'examples', 'datasets'));
 const EXAMPLES_DIR_FROM_SRC = resolve(join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'examples', 'datasets'));
+/** The repository's examples/ folder (datasets and corpora), from dist/ or src/. */
+export const EXAMPLES_ROOT = (): string => dirname(import.meta.url.includes('/dist/') ? EXAMPLES_DIR : EXAMPLES_DIR_FROM_SRC);
 
 export interface DemoOptions {
   readonly steps: number;
@@ -118,6 +122,18 @@ export async function demoCommand(config: CliConfig, logger: StructuredLogger, o
         const tree = await api.timelineTree(prepared.task_id, 'quickstart');
         if (!opts.json) process.stdout.write(`\nTimeline of ${prepared.task_id}:\n\n${renderTimelineTree(tree)}\n\n`);
         say(`manifest: ${resolve(config.DISTILLERY_DATA_DIR, 'projects', 'quickstart', 'prepared', 'manifest.json')}`);
+
+        // Train: the tiny base model (made once, then cached), LoRA on the prepared sentences chosen by autopilot.
+        say('');
+        const tiny = await makeTiny(config, { quiet: opts.json });
+        say(`base model: ${tiny.dir} (${tiny.parameters.toLocaleString('en-US')} parameters${tiny.cached ? ', cached' : `, made in ${formatDuration(Math.round(tiny.seconds * 1000))}`})`);
+        const trainCode = await trainCommand(api, { project: 'quickstart', autopilot: true, failOpen: false, json: opts.json }, opts.timeoutMs);
+        ok = ok && trainCode === 0;
+        if (trainCode === 0 && !opts.json) {
+          const runs = await api.request<{ items: Array<{ run_id: string }> }>('/api/projects/quickstart/training');
+          const last = runs.items.at(-1)!;
+          process.stdout.write(`\nTimeline of ${last.run_id}:\n\n${renderTimelineTree(await api.timelineTree(last.run_id, 'quickstart'))}\n\n`);
+        }
       }
     }
     say(`${ok ? color.green('demo finished') : color.red('demo incomplete')} in ${formatDuration(Date.now() - started)}: ${rows.length} runs, ${rows.reduce((n, r) => n + r.event_count, 0)} events`);
