@@ -1,5 +1,5 @@
 // One measured Distillery import, in its own process (spawned by import-map.bench.ts, so peak RSS is per run):
-// commitImport(source → label_to_classification → two JSONL artifact writers) over one file, then one JSON line on
+// commitImport(source → label_to_classification → two JSON Lines artifacts) over one file, then one JSON line on
 // stdout with the counts, the artifact references, the time of the import and the process's peak RSS.
 //
 //   node dist/tools/bench/import-map.runner.js --locator jsonl:/tmp/x/rows.jsonl --data-root /tmp/x --data-dir /tmp/x/node-1

@@ -61,7 +61,13 @@ describe('distillery CLI', () => {
     const manifest = JSON.parse(readFileSync(join(env['DISTILLERY_DATA_DIR']!, 'projects', 'quickstart', 'prepared', 'manifest.json'), 'utf8')) as { counts: Record<string, number>; label_set: string[] };
     expect(manifest.label_set).toEqual(['0', '1']);
     expect(manifest.counts['train']! + manifest.counts['eval']! + manifest.counts['gold']! + manifest.counts['dropped']!).toBe(500);
-  });
+    // …then trained: the tiny base model made by the project's own code, LoRA by autopilot, the loss curve drawn.
+    expect(out).toMatch(/base model: .*models\/tiny \([\d,]+ parameters, made in/);
+    expect(out).toMatch(/preflight ok dry_run: one step on real rows: loss \d+\.\d+/);
+    expect(out).toMatch(/trained lora · \d+ steps in .* · loss \d+\.\d+ · eval loss \d+\.\d+/);
+    expect(out).toMatch(/step 1 … \d+ +• loss/);
+    expect(out).toMatch(/✓ train-\w+ {2}training_completed/);
+  }, 240_000);
 
   it('`events tail` reads the log and `topology apply` is idempotent', async () => {
     const tail = spawnNode(bin, ['events', 'tail', '--all', '--no-follow', '--project', 'demo', '--json'], env);
@@ -90,6 +96,8 @@ describe('distillery CLI', () => {
       { durable: 'mapping--dataset_import_requested', action: 'updated' },
       { durable: 'preparation--cleaning_requested', action: 'updated' },
       { durable: 'preparation--dataset_prep_requested', action: 'updated' },
+      { durable: 'training--training_requested', action: 'updated' },
+      { durable: 'trainer--training_dispatched', action: 'updated' },
     ]);
   });
 

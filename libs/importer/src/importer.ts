@@ -1,20 +1,7 @@
 import type { ArtifactRef, ShapeHypothesis, TaskProfile } from '@distillery/contracts';
 import type { FileArtifactStore } from '@distillery/artifacts';
 import { AUTO_IMPORT_MIN_CONFIDENCE, introspect, type IntrospectionResult } from '@distillery/introspect';
-import {
-  checkFieldMap,
-  createRowStage,
-  JsonLinesBuffer,
-  keepLines,
-  MAP_STAGE_MODULE,
-  MappingTally,
-  stageCanMap,
-  type DryRunReport,
-  type FieldMap,
-  type MapperRegistry,
-  type MapStageInit,
-  type MapStageResult,
-} from '@distillery/mappers';
+import { checkFieldMap, JsonLinesBuffer, keepLines, MappingTally, type DryRunReport, type FieldMap, type MapperRegistry } from '@distillery/mappers';
 import type { LoadProgress, SourceContext, SourceDescription, SourceRegistry, SourceRow } from '@distillery/sources';
 import { LowConfidenceError, MappingChoiceError } from './errors.js';
 
@@ -257,18 +244,6 @@ class AcceptedOut {
     return this.ids.length >= CLAIM_CHUNK ? this.submit() : undefined;
   }
 
-  /** Hands over serialised rows (e.g. from a worker thread): ids and line ends in the same order. */
-  async addSerialised(bytes: Uint8Array, ends: readonly number[], ids: readonly string[]): Promise<void> {
-    let start = 0;
-    for (let from = 0; from < ids.length; from += CLAIM_CHUNK) {
-      const to = Math.min(ids.length, from + CLAIM_CHUNK);
-      const stop = to === 0 ? 0 : (ends[to - 1] as number);
-      const chunkEnds = ends.slice(from, to).map((e) => e - start);
-      await this.claimNext(bytes.subarray(start, stop), chunkEnds, ids.slice(from, to));
-      start = stop;
-    }
-  }
-
   async finish(): Promise<void> {
     if (this.ids.length > 0) await this.submit();
     await this.inflight;
@@ -313,10 +288,6 @@ class RejectedOut {
     return this.lines.byteLength >= WRITE_CHUNK ? this.flush() : undefined;
   }
 
-  addSerialised(bytes: Uint8Array): Promise<void> | undefined {
-    return this.out.write(bytes);
-  }
-
   flush(): Promise<void> | undefined {
     if (this.lines.byteLength === 0) return undefined;
     return this.out.write(this.lines.take().bytes);
@@ -336,28 +307,16 @@ export async function commitImport(deps: ImporterDeps & { store: FileArtifactSto
   const mapper = deps.mappers.get(opts.mapper_id);
   if (!mapper) throw new MappingChoiceError(`unknown mapper '${opts.mapper_id}'`);
   const source = await deps.sources.resolve(opts.locator, deps.sourceContext);
+  const tally = new MappingTally(mapper, opts.field_map, { sampleSize: opts.sampleSize ?? 20, dropReasons: opts.drop_reasons });
   const acceptedOut = new ArtifactOut(deps.store);
   const rejectedOut = new ArtifactOut(deps.store);
-  const tally = new MappingTally(mapper, opts.field_map, { sampleSize: opts.sampleSize ?? 20, dropReasons: opts.drop_reasons });
   const warnings: string[] = [];
   let resolved = opts.locator;
   const accepted = new AcceptedOut(deps.index, opts, acceptedOut);
   const rejected = new RejectedOut(rejectedOut);
   try {
     const loadOpts = { limit: opts.limit, signal: opts.signal, onProgress: opts.onProgress, onWarning: (w: string) => warnings.push(w) };
-    // Big local files: read, mapped and serialised in chunks on worker threads (the same rows, report and bytes)
-    const init: MapStageInit = { mapper_id: mapper.id, field_map: opts.field_map, sampleSize: opts.sampleSize ?? 20, ...(opts.drop_reasons ? { dropReasons: opts.drop_reasons } : {}) };
-    const staged = stageCanMap(mapper) && source.loadStaged ? await source.loadStaged({ module: MAP_STAGE_MODULE, create: createRowStage, init }, loadOpts) : null;
-    if (staged) {
-      for await (const chunk of staged) {
-        const r = chunk.result as MapStageResult;
-        tally.absorb(r.tally);
-        await accepted.addSerialised(r.accepted, r.acceptedEnds, r.acceptedIds);
-        await rejected.addSerialised(r.rejected);
-        resolved = chunk.resolved;
-      }
-    }
-    const batches = staged ? [] : source.loadBatches ? source.loadBatches(loadOpts) : rowBatches(source.load(loadOpts));
+    const batches = source.loadBatches ? source.loadBatches(loadOpts) : rowBatches(source.load(loadOpts));
     for await (const batch of batches) {
       for (const row of batch) {
         const result = tally.add(row);

@@ -54,20 +54,6 @@ export function dryRun(rows: Iterable<SourceRow>, mapper: Mapper, fieldMap: Fiel
 }
 
 /**
- * What a MappingTally counted over some rows, as plain data (it can cross a worker-thread boundary). Lists keep the
- * order in which reasons and warnings were first met.
- */
-export interface TallySnapshot {
-  readonly read: number;
-  readonly accepted: number;
-  readonly rejected: number;
-  readonly counts: ReadonlyArray<readonly [string, number]>;
-  readonly examples: ReadonlyArray<readonly [string, readonly RejectedRow[]]>;
-  readonly sample: readonly TransformedRow[];
-  readonly warnings: ReadonlyArray<readonly [string, number]>;
-}
-
-/**
  * The incremental form of `dryRun`, for streamed sources: `add()` maps one row, counts it and returns the result
  * (so an import can write it), `report()` gives the same report `dryRun` would. Memory: the samples only.
  */
@@ -113,47 +99,6 @@ export class MappingTally {
       }
     }
     return result;
-  }
-
-  /**
-   * What was counted since the last call, as a snapshot; the tally starts again from zero. Tallies of consecutive
-   * parts of a source (e.g. chunks mapped in worker threads), absorbed in order by another tally, give that tally
-   * exactly the report it would have made adding every row itself.
-   */
-  takeSnapshot(): TallySnapshot {
-    const snapshot: TallySnapshot = {
-      read: this.read,
-      accepted: this.accepted,
-      rejected: this.rejected,
-      counts: [...this.counts],
-      examples: [...this.examples],
-      sample: [...this.sample],
-      warnings: [...this.warnings],
-    };
-    this.read = 0;
-    this.accepted = 0;
-    this.rejected = 0;
-    this.counts.clear();
-    this.examples.clear();
-    this.sample.length = 0;
-    this.warnings.clear();
-    return snapshot;
-  }
-
-  /** Adds a snapshot of the rows that follow the ones counted so far (see `takeSnapshot`). */
-  absorb(s: TallySnapshot): void {
-    this.read += s.read;
-    this.accepted += s.accepted;
-    this.rejected += s.rejected;
-    for (const [reason, n] of s.counts) this.counts.set(reason, (this.counts.get(reason) ?? 0) + n);
-    for (const [reason, rows] of s.examples) {
-      if (this.dropped.has(reason)) continue;
-      const list = this.examples.get(reason) ?? [];
-      for (const r of rows) if (list.length < this.perReason) list.push(r);
-      this.examples.set(reason, list);
-    }
-    for (const r of s.sample) if (this.sample.length < this.sampleSize) this.sample.push(r);
-    for (const [w, n] of s.warnings) this.warnings.set(w, (this.warnings.get(w) ?? 0) + n);
   }
 
   report(): DryRunReport {

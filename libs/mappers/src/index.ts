@@ -6,4 +6,3 @@ export { decodeBio, type BioResult, type Span } from './bio.js';
 export { splitSharedPrefix } from './builtin/preference-pair.js';
 export { accept, reject, normalizeLabel, answerList } from './fields.js';
 export { JsonLinesBuffer, keepLines } from './jsonl-lines.js';
-export { createRowStage, MAP_STAGE_MODULE, type MapStageInit, type MapStageResult, stageCanMap } from './map-stage.js';

@@ -5,16 +5,11 @@ export type {
   LoadOptions,
   LoadProgress,
   ParsedLocator,
-  RowStage,
   Source,
   SourceContext,
   SourceDescription,
   SourceFactory,
   SourceRow,
-  StagedChunk,
-  StagedLoadOptions,
-  StageInstance,
-  StageOutput,
 } from './types.js';
 export {
   isAbortError,

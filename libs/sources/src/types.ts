@@ -55,55 +55,6 @@ export interface Source {
    * await per batch instead of one per row. Optional: plugin sources may have only load().
    */
   loadBatches?(opts?: LoadOptions): AsyncIterable<readonly SourceRow[]>;
-  /**
-   * Runs `stage` over the rows on worker threads, a chunk of records at a time, and yields its results in row order
-   * — for bulk consumers whose per-row work (e.g. mapping and serialising) can run next to the reading. Resolves to
-   * null when this source does not do that: only local, uncompressed UTF-8 `jsonl:` / `csv:` / `tsv:` files of some
-   * size, read without `limit` (see README). Warnings, progress and abort as for load().
-   */
-  loadStaged?(stage: RowStage, opts?: StagedLoadOptions): Promise<AsyncIterable<StagedChunk> | null>;
-}
-
-/** What a stage returns for the rows of one chunk: a structured-cloneable result, and buffers to move (not copy). */
-export interface StageOutput {
-  readonly result: unknown;
-  readonly transfer?: readonly ArrayBuffer[];
-}
-
-/** A stage's instance on one thread: it gets a chunk's rows a batch at a time, then gives the chunk's output. */
-export interface StageInstance {
-  add(rows: readonly SourceRow[]): void;
-  take(): StageOutput;
-}
-
-/**
- * Per-chunk work run next to a source's reader (`Source.loadStaged`). `create(init)` makes the stage instance of a
- * thread, once. `module` is the URL of a compiled ES module exporting the same factory as `createRowStage`, which
- * the worker threads import; null runs every chunk on the calling thread.
- */
-export interface RowStage {
-  readonly module: string | null;
-  readonly create: (init: unknown) => StageInstance;
-  /** Passed to `create`; structured-cloneable. */
-  readonly init: unknown;
-}
-
-export interface StagedLoadOptions extends LoadOptions {
-  /** Worker threads (default: the available parallelism, at most 4); 0 runs the chunks on the calling thread. */
-  readonly threads?: number;
-  /** Files smaller than this are not read in chunks (default 8 MiB). */
-  readonly minBytes?: number;
-  /** Bytes per chunk (default 1 MiB; whole records, so a chunk can be longer). */
-  readonly chunkBytes?: number;
-}
-
-/** The stage's result for one chunk of rows, in order. */
-export interface StagedChunk {
-  /** Rows in the chunk (sentinel rows included). */
-  readonly rows: number;
-  readonly result: unknown;
-  /** What is read (as `SourceRow.source.resolved`). */
-  readonly resolved: string;
 }
 
 export interface HubSettings {

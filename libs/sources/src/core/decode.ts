@@ -26,7 +26,7 @@ export interface DecodeInfo {
 export const newDecodeInfo = (): DecodeInfo => ({ encoding: 'utf-8', rowWarnings: [], invalidUtf8: false });
 
 /** Length of the prefix of `buf` that does not end inside a multi-byte UTF-8 sequence. */
-export function completeUtf8Length(buf: Uint8Array): number {
+function completeUtf8Length(buf: Uint8Array): number {
   const n = buf.length;
   for (let i = n - 1; i >= 0 && i >= n - 3; i -= 1) {
     const b = buf[i] as number;

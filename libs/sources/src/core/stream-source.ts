@@ -1,6 +1,6 @@
 import type { SourceRow } from '@distillery/contracts';
 import { toSourceError } from '../errors.js';
-import type { DescribeOptions, LoadOptions, RowStage, Source, SourceDescription, StagedChunk, StagedLoadOptions } from '../types.js';
+import type { DescribeOptions, LoadOptions, Source, SourceDescription } from '../types.js';
 
 /** What a format reader reports while it reads, besides the rows. One per load() / describe() call. */
 export interface ReadContext {
@@ -36,8 +36,6 @@ export interface StreamSourceSpec {
   readonly readBatches?: BatchReader;
   /** Path of the local file, named in I/O errors. */
   readonly path?: string;
-  /** A parallel read (`Source.loadStaged`) when the source has one; resolves to null when it does not apply. */
-  readonly staged?: (stage: RowStage, opts: StagedLoadOptions, ctx: ReadContext) => Promise<AsyncIterable<Omit<StagedChunk, 'resolved'>> | null>;
 }
 
 async function* oneRowBatches(rows: AsyncGenerator<SourceRow>): AsyncGenerator<SourceRow[]> {
@@ -133,54 +131,6 @@ export class StreamSource implements Source {
   /** The rows in the reader's batches (limit, abort, progress and warnings as for load()). */
   loadBatches(opts: LoadOptions = {}): AsyncIterable<readonly SourceRow[]> {
     return this.runBatches(opts);
-  }
-
-  async loadStaged(stage: RowStage, opts: StagedLoadOptions = {}): Promise<AsyncIterable<StagedChunk> | null> {
-    const staged = this.spec.staged;
-    if (!staged || opts.limit !== undefined) return null;
-    opts.signal?.throwIfAborted();
-    const state = new ReadState(this.locator, this.spec.format, this.spec.resolved, opts.signal, opts.onWarning);
-    let chunks: AsyncIterable<Omit<StagedChunk, 'resolved'>> | null;
-    try {
-      chunks = await staged(stage, opts, state);
-    } catch (err) {
-      throw toSourceError(err, this.locator, this.spec.path);
-    }
-    return chunks && this.runStaged(chunks, state, opts);
-  }
-
-  private async *runStaged(chunks: AsyncIterable<Omit<StagedChunk, 'resolved'>>, state: ReadState, opts: LoadOptions): AsyncGenerator<StagedChunk> {
-    const { signal, onProgress } = opts;
-    const report = () => onProgress?.({ rows, bytesRead: state.bytes.read, bytesTotal: state.bytes.total });
-    let rows = 0;
-    let lastReportRows = 0;
-    let lastReportAt = Date.now();
-    const it = chunks[Symbol.asyncIterator]();
-    try {
-      for (;;) {
-        let next: IteratorResult<Omit<StagedChunk, 'resolved'>>;
-        try {
-          next = await it.next();
-        } catch (err) {
-          throw toSourceError(err, this.locator, this.spec.path);
-        }
-        if (next.done) break;
-        signal?.throwIfAborted();
-        rows += next.value.rows;
-        yield { rows: next.value.rows, result: next.value.result, resolved: state.resolved };
-        if (onProgress && rows - lastReportRows >= PROGRESS_EVERY_ROWS) {
-          lastReportRows = rows;
-          const now = Date.now();
-          if (now - lastReportAt >= PROGRESS_EVERY_MS) {
-            lastReportAt = now;
-            report();
-          }
-        }
-      }
-    } finally {
-      await it.return?.(undefined);
-    }
-    report();
   }
 
   private async *run(opts: LoadOptions): AsyncGenerator<SourceRow> {

@@ -118,18 +118,7 @@ export class FastCsvScanner implements CsvScanner {
   private lastConsumed = -1;
   private fallback: CsvParseScanner | undefined;
 
-  /**
-   * `start` when the text does not begin at the start of the file (a chunk of a parallel import, cut at a record
-   * boundary): no BOM check, and csv-parse's line counter as it was there.
-   */
-  constructor(
-    private readonly opts: CsvScanOptions,
-    start?: { readonly visitedBreaks: number },
-  ) {
-    if (start) {
-      this.bomChecked = true;
-      this.visitedBreaks = start.visitedBreaks;
-    }
+  constructor(private readonly opts: CsvScanOptions) {
     this.delim = opts.delimiter;
     this.delimCode = opts.delimiter.charCodeAt(0);
     this.quoting = opts.quote === '"';

@@ -170,25 +170,28 @@ export async function* readCsv(path: string, origin: RowOrigin, ctx: ReadContext
   if (state.names) ctx.declareColumns(state.names);
   const rowsOf = new CsvRows(origin, opts, info, ctx, state);
   const items: CsvItem[] = [];
+  /** The rows of the items so far; an oversized record stops the read after its sentinel row, which comes first. */
+  const take = function* (): Generator<SourceRow[]> {
+    const rows: SourceRow[] = [];
+    try {
+      rowsOf.add(items, rows);
+    } catch (err) {
+      if (rows.length > 0) yield rows;
+      throw err;
+    } finally {
+      items.length = 0;
+    }
+    if (rows.length > 0) yield rows;
+  };
   try {
     for await (const text of decodeText(fileBytes(path, ctx, opts.delimiter === '\t' ? 'tsv' : 'csv'), ctx, info, opts.encoding)) {
       const pending = scanner.write(info.encoding === 'utf-8' ? text : wellFormed(text), items);
       if (pending) await pending;
-      if (items.length > 0) {
-        const rows: SourceRow[] = [];
-        try {
-          rowsOf.add(items, rows);
-        } finally {
-          items.length = 0;
-        }
-        if (rows.length > 0) yield rows;
-      }
+      if (items.length > 0) yield* take();
     }
     const pending = scanner.end(items);
     if (pending) await pending;
-    const rows: SourceRow[] = [];
-    rowsOf.add(items, rows);
-    if (rows.length > 0) yield rows;
+    yield* take();
   } finally {
     scanner.destroy();
   }

@@ -7,7 +7,6 @@ import type { RowOrigin } from '../row.js';
 import type { ParsedLocator } from '../types.js';
 import { readConll } from './conll.js';
 import { type CsvOptions, readCsv } from './csv.js';
-import { stagedReader, type StagedFileReader } from '../parallel/staged.js';
 import { readJson } from './json.js';
 import { readJsonl } from './jsonl.js';
 import { readParquet } from './parquet.js';
@@ -53,14 +52,6 @@ const quoteOption = (parsed: ParsedLocator, fallback: string | null): string | n
   if (v.length !== 1) throw new LocatorError(`option quote=${JSON.stringify(v)} in ${parsed.locator} must be one character or "none"`, parsed.locator);
   return v;
 };
-
-/** The parallel reader of a local file (`Source.loadStaged`), for the formats and options that have one. */
-export function fileStagedReader(format: FileFormat, parsed: ParsedLocator): StagedFileReader | undefined {
-  const encoding = parsed.options['encoding'];
-  if (format === 'jsonl') return stagedReader({ kind: 'jsonl' }, encoding);
-  if (format === 'csv' || format === 'tsv') return stagedReader({ kind: 'csv', options: csvOptions(format, parsed) }, encoding);
-  return undefined;
-}
 
 function csvOptions(format: 'csv' | 'tsv', parsed: ParsedLocator): CsvOptions {
   const tsv = format === 'tsv';
