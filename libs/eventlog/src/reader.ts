@@ -41,6 +41,16 @@ export async function* readBatches(js: JetStreamClient, stream: string, opts: Re
   const info = await jsm.streams.info(stream);
   const endSeq = info.state.last_seq;
   if (!opts.follow && (endSeq < opts.fromSeq || info.state.messages === 0)) return;
+  if (!opts.follow && opts.filterSubject) {
+    // A filtered read of a finished range that holds no matching event would otherwise wait forever for one.
+    // STREAM.MSG.GET with next_by_subj (nats-server ≥ 2.9); the client types only declare seq / last_by_subj.
+    const request = { seq: Math.max(1, opts.fromSeq), next_by_subj: opts.filterSubject } as unknown as { seq: number };
+    const first = await jsm.streams.getMessage(stream, request).catch((err: unknown) => {
+      if (/no message found|not found/i.test(String(err))) return null;
+      throw err;
+    });
+    if (!first || first.seq > endSeq) return;
+  }
   const consumer = await js.consumers.get(stream, {
     deliver_policy: DeliverPolicy.StartSequence,
     opt_start_seq: Math.max(1, opts.fromSeq),

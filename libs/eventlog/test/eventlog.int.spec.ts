@@ -193,6 +193,13 @@ describe('eventlog against a real NATS server', () => {
       tail.push(...batch.map((m) => m.seq));
     }
     expect(tail).toEqual(everything.filter((m) => m.seq >= mid).map((m) => m.seq));
+    // A filtered read of a finished range ends, whether or not anything matches.
+    const none: unknown[] = [];
+    for await (const batch of log.read({ fromSeq: 1, follow: false, filterSubject: `${prefix}.nobody.>` })) none.push(...batch);
+    expect(none).toEqual([]);
+    const late: unknown[] = [];
+    for await (const batch of log.read({ fromSeq: everything.at(-1)!.seq + 1, follow: false, filterSubject: `${prefix}.>` })) late.push(...batch);
+    expect(late).toEqual([]);
   });
 
   it('finds the last event on a subject directly (a run\'s latest checkpoint), or nothing', async () => {
