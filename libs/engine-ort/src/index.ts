@@ -1,0 +1,32 @@
+export {
+  ENGINE_LORA_TARGETS,
+  type EngineDpoConfig,
+  type EngineLoraConfig,
+  type EngineLoraTarget,
+  type EngineMethod,
+  type EngineOptimConfig,
+  type EngineRunOptions,
+  type ExportedModel,
+  type ExportOptions,
+  type ForwardInput,
+  type PreferenceBatch,
+  type RunState,
+  type StepOptions,
+  type StepResult,
+  type TrainingRun,
+} from './engine.js';
+export {
+  ENGINE_ERROR_CODES,
+  EngineCheckpointError,
+  EngineConfigError,
+  EngineError,
+  EngineOomError,
+  EngineRuntimeError,
+  mapOrtError,
+  type EngineErrorCode,
+} from './errors.js';
+export { openRun } from './run.js';
+export { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, loadCheckpoint, saveCheckpoint, type EngineCheckpoint } from './checkpoint.js';
+export { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, MERGED_SUBDIR } from './export.js';
+export { adapterConfig, loraModules, loraScale, PEFT_PREFIX, type LoraModule } from './lora.js';
+export { linearT, rotaryTables } from './decoder.js';
