@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ArtifactRef } from '@distillery/contracts';
 import { putDirectory, type FileArtifactStore } from '@distillery/artifacts';
-import { loadCheckpoint, openRun, saveCheckpoint, type PreferenceBatch, type TrainingRun } from '@distillery/engine-ort';
+import { loadCheckpoint, openRun, runOptionsFromRecipe, saveCheckpoint, type TrainingRun } from '@distillery/engine-ort';
 import { readModelFolder, resolveModel, type ResolveModelOptions } from '@distillery/models';
 import { lrAt, TrainPlan } from '@distillery/recipes';
-import { batchSchedule, bucketFor, defaultBuckets, padBatch, type PaddedBatch, type TokenizedExample, type TokenizedPair } from '@distillery/tasks';
+import { batchSchedule, defaultBuckets, padRows, type PaddedBatch, type PaddedPairs, type TokenizedExample, type TokenizedPair } from '@distillery/tasks';
 
 /** One line of a run's per-step trace (the loss curve). */
 export interface TraceLine {
@@ -54,7 +54,6 @@ async function readShard<T>(store: FileArtifactStore, refs: readonly ArtifactRef
   return out;
 }
 
-const longest = (xs: readonly TokenizedExample[]) => Math.max(1, ...xs.map((x) => x.input_ids.length));
 
 /**
  * Executes a TrainPlan with the ort engine: deterministic batches from the plan's seed, the recipe's learning-rate
@@ -78,25 +77,14 @@ export async function runPlan(deps: RunDeps, planRef: ArtifactRef, hooks: RunHoo
   const perEpoch = Math.max(1, Math.floor(train.length / Math.min(batchSize, train.length)));
   const schedule = batchSchedule(train.length, { batch: batchSize, epochs: Math.ceil(total / perEpoch) + 1, seed: plan.seed, max_steps: total });
 
-  const pad = (rows: ReadonlyArray<TokenizedExample | TokenizedPair>): PaddedBatch | PreferenceBatch => {
-    if (dpo) {
-      const pairs = rows as TokenizedPair[];
-      const seq = bucketFor(Math.max(longest(pairs.map((p) => p.chosen)), longest(pairs.map((p) => p.rejected))), buckets);
-      return { chosen: padBatch(pairs.map((p) => p.chosen), seq, padId), rejected: padBatch(pairs.map((p) => p.rejected), seq, padId) };
-    }
-    const xs = rows as TokenizedExample[];
-    return padBatch(xs, bucketFor(longest(xs), buckets), padId);
-  };
-  const evalBatches: Array<PaddedBatch | PreferenceBatch> = [];
+  const pad = (rows: ReadonlyArray<TokenizedExample | TokenizedPair>) => padRows(rows, { pairs: dpo, buckets, padId });
+  const evalBatches: Array<PaddedBatch | PaddedPairs> = [];
   for (let i = 0; i < evalRows.length && evalBatches.length < MAX_EVAL_BATCHES; i += batchSize) evalBatches.push(pad(evalRows.slice(i, i + batchSize)));
 
   const run: TrainingRun = await openRun({
     config: folder.config,
     weights: await folder.checkpoint.readAll(),
-    method: recipe.method,
-    ...(recipe.method === 'lora' ? { lora: recipe.lora } : {}),
-    ...(recipe.method === 'dpo' ? { dpo: { beta: recipe.dpo.beta } } : {}),
-    optim: { weight_decay: recipe.optim.weight_decay, max_grad_norm: recipe.optim.max_grad_norm, betas: recipe.optim.betas, eps: recipe.optim.eps },
+    ...runOptionsFromRecipe(recipe),
     seed: plan.seed,
     buckets,
     ...(deps.threads ? { threads: deps.threads } : {}),

@@ -146,3 +146,22 @@ export interface TrainingRun {
   /** Releases the onnxruntime sessions. */
   close(): Promise<void>;
 }
+
+/** The recipe sections a run needs (structurally libs/recipes' resolved Recipe). */
+export interface RecipeLike {
+  readonly method: EngineMethod;
+  readonly lora?: EngineLoraConfig;
+  readonly dpo?: EngineDpoConfig;
+  readonly optim: EngineOptimConfig;
+}
+
+/** The method-dependent part of EngineRunOptions from a resolved recipe: method, its LoRA / DPO section, AdamW. */
+export function runOptionsFromRecipe(recipe: RecipeLike): Pick<EngineRunOptions, 'method' | 'lora' | 'dpo' | 'optim'> {
+  const o = recipe.optim;
+  return {
+    method: recipe.method,
+    ...(recipe.method === 'lora' && recipe.lora ? { lora: recipe.lora } : {}),
+    ...(recipe.method === 'dpo' && recipe.dpo ? { dpo: { beta: recipe.dpo.beta } } : {}),
+    optim: { weight_decay: o.weight_decay, max_grad_norm: o.max_grad_norm, betas: o.betas, eps: o.eps },
+  };
+}

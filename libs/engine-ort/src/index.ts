@@ -1,5 +1,7 @@
 export {
   ENGINE_LORA_TARGETS,
+  runOptionsFromRecipe,
+  type RecipeLike,
   type EngineDpoConfig,
   type EngineLoraConfig,
   type EngineLoraTarget,

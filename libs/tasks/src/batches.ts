@@ -1,4 +1,4 @@
-import { IGNORE_INDEX, type TokenizedExample } from './types.js';
+import { IGNORE_INDEX, type TokenizedExample, type TokenizedPair } from './types.js';
 
 /**
  * The batch schedule of a run: which examples each step trains on. Deterministic from the seed, so a trainer that
@@ -104,4 +104,25 @@ export function padBatch(examples: readonly TokenizedExample[], seq: number, pad
     }
   });
   return { batch: b, seq, input_ids: ids, labels, attention_mask: mask, trained_tokens: trained };
+}
+
+/** A preference batch: row i of `chosen` and row i of `rejected` answer the same prompt (padded to one length). */
+export interface PaddedPairs {
+  readonly chosen: PaddedBatch;
+  readonly rejected: PaddedBatch;
+}
+
+/**
+ * Pads a step's rows into the smallest bucket that fits the longest: language-model rows into one batch, preference
+ * pairs (alignment) into a chosen and a rejected batch of the same length.
+ */
+export function padRows(rows: ReadonlyArray<TokenizedExample | TokenizedPair>, opts: { readonly pairs: boolean; readonly buckets: readonly number[]; readonly padId: number }): PaddedBatch | PaddedPairs {
+  const len = (e: TokenizedExample) => e.input_ids.length;
+  if (opts.pairs) {
+    const pairs = rows as readonly TokenizedPair[];
+    const seq = bucketFor(Math.max(1, ...pairs.flatMap((p) => [len(p.chosen), len(p.rejected)])), opts.buckets);
+    return { chosen: padBatch(pairs.map((p) => p.chosen), seq, opts.padId), rejected: padBatch(pairs.map((p) => p.rejected), seq, opts.padId) };
+  }
+  const xs = rows as readonly TokenizedExample[];
+  return padBatch(xs, bucketFor(Math.max(1, ...xs.map(len)), opts.buckets), opts.padId);
 }
