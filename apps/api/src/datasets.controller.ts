@@ -51,9 +51,18 @@ export class DatasetsController {
     // The same accepted-rows artifact twice (a source re-imported after the mapping service lost its row claims)
     // holds the same rows: it is one input.
     const seen = new Set<string>();
-    const inputs = imports.map(inputOf).filter((i) => i.rows > 0 && !seen.has(i.ref.uri) && seen.add(i.ref.uri));
+    const candidates = imports.map(inputOf).filter((i) => i.rows > 0 && !seen.has(i.ref.uri) && seen.add(i.ref.uri));
+    // An import recorded in the log whose rows are not in this workspace's artifact store (another workspace shares
+    // the log, or the data directory was wiped) is left out and said so, instead of failing the whole cleaning.
+    const inputs: DatasetInput[] = [];
+    const warnings: string[] = [];
+    for (const i of candidates) {
+      if (await this.options.artifacts.has(i.ref)) inputs.push(i);
+      else warnings.push(`import ${i.import_run_id} (${i.locator}) is left out: its rows ${i.ref.uri} are not in this workspace's artifact store`);
+    }
     if (inputs.length === 0) {
-      throw new ConflictException({ error: 'no_dataset', message: `project '${projectId}' has no imported rows yet: import a source first (distillery import run)` });
+      const why = candidates.length ? `the rows of its ${candidates.length} import(s) are not in this workspace's artifact store; import again` : 'import a source first (distillery import run)';
+      throw new ConflictException({ error: 'no_dataset', message: `project '${projectId}' has no imported rows yet: ${why}`, warnings });
     }
     const first = imports[0]!;
     const taskId = `clean-${uuidv7().slice(-12)}`;
@@ -66,7 +75,7 @@ export class DatasetsController {
       summary: `clean ${rows} rows from ${inputs.length} import(s) (PII ${(b.policy['pii'] as { action?: string } | undefined)?.action ?? 'redact'})`,
       payload: { dataset_id: first.dataset_id ?? `ds-${projectId}`, task_profile: first.task_profile as TaskProfile, inputs, policy: b.policy },
     });
-    return { project_id: projectId, task_id: taskId, event_id: r.event.id, rows, inputs: inputs.length, links: links(projectId, taskId) };
+    return { project_id: projectId, task_id: taskId, event_id: r.event.id, rows, inputs: inputs.length, warnings, links: links(projectId, taskId) };
   }
 
   @Post('prepare')

@@ -4,7 +4,7 @@
  * counts add up from import to split, PII blocks are failures that name rows, bad requests name the bad field.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileArtifactStore } from '@distillery/artifacts';
@@ -175,6 +175,16 @@ describe('clean and prepare through the API', () => {
     const prepared = await call('GET', '/api/projects/films/prepared');
     expect(prepared.body).toMatchObject({ task_id: r.body['task_id'], label_set: ['0', '1'] });
     expect((prepared.body['label_counts'] as Record<string, Record<string, number>>)['gold']).toBeDefined();
+  });
+
+  it('leaves out an import whose rows are not in this workspace\'s store, and says so', async () => {
+    const imp = await call('POST', '/api/projects/gone/imports', { locator: 'tsv:yelp_labelled.txt?header=false', auto: true });
+    const done = await importDone('gone', imp.body['run_id'] as string);
+    rmSync(new FileArtifactStore(join(dataDir, 'artifacts')).pathFor(done['accepted_ref'] as { uri: string }));
+    const r = await call('POST', '/api/projects/gone/clean', {});
+    expect(r.status).toBe(409);
+    expect(r.body['message']).toMatch(/the rows of its 1 import\(s\) are not in this workspace's artifact store; import again/);
+    expect((r.body['warnings'] as string[])[0]).toMatch(/is left out: its rows artifact:\/\/sha256\/\w+ are not in this workspace's artifact store/);
   });
 
   it('a block policy fails the cleaning with cleaning_pii_block, naming kinds and rows but writing nothing', async () => {

@@ -79,12 +79,15 @@ interface CleaningReportView {
 }
 
 export async function cleanCommand(api: ApiClient, f: CleanFlags, timeoutMs = 60 * 60_000): Promise<number> {
-  const created = await api.request<{ task_id: string; rows: number; inputs: number }>(`/api/projects/${f.project}/clean`, {
+  const created = await api.request<{ task_id: string; rows: number; inputs: number; warnings?: string[] }>(`/api/projects/${f.project}/clean`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ policy: policyOf(f) }),
   });
-  if (!f.json) say(`clean ${color.bold(created.task_id)}: ${created.rows} rows from ${created.inputs} import(s)`);
+  if (!f.json) {
+    say(`clean ${color.bold(created.task_id)}: ${created.rows} rows from ${created.inputs} import(s)`);
+    for (const w of created.warnings ?? []) say(color.yellow(`  warning: ${w}`));
+  }
   const t = await pollTask(api, f.project, created.task_id, { json: f.json, timeoutMs });
   const report = t.result?.['report_ref'] ? await api.request<CleaningReportView>(`/api/projects/${f.project}/tasks/${t.task_id}/report`) : undefined;
   if (f.json) {
