@@ -174,7 +174,8 @@ describe('clean and prepare through the API', () => {
 
     const prepared = await call('GET', '/api/projects/films/prepared');
     expect(prepared.body).toMatchObject({ task_id: r.body['task_id'], label_set: ['0', '1'] });
-    expect((prepared.body['label_counts'] as Record<string, Record<string, number>>)['gold']).toBeDefined();
+    const labelCounts = prepared.body['label_counts'] as Record<string, Record<string, number>>;
+    expect(Object.values(labelCounts['gold']!).reduce((a, b) => a + b, 0)).toBe(manifest.counts['gold']);
   });
 
   it('leaves out an import whose rows are not in this workspace\'s store, and says so', async () => {
