@@ -36,37 +36,25 @@ const str = (row_id: string, profile: TaskProfile, record: Readonly<Record<strin
 export const classificationPrompt = (labels: readonly string[] | undefined): string =>
   labels && labels.length > 0 ? `Classify the text. Answer with exactly one of: ${labels.join(', ')}.` : 'Classify the text. Answer with its label.';
 
-const classification: TaskHandler = {
-  name: 'Classification',
-  profiles: ['classification'],
+/** Label tasks: the text as the user turn, the label as the answer, the label set in the system prompt. */
+const labelHandler = (name: string, profile: 'classification' | 'safety', preamble: string): TaskHandler => ({
+  name,
+  profiles: [profile],
   decoding: 'label_likelihood',
   render(row_id, record, ctx) {
     return {
       kind: 'chat',
       messages: [
-        { role: 'system', content: classificationPrompt(ctx.label_set) },
-        { role: 'user', content: str(row_id, 'classification', record, 'text') },
-        { role: 'assistant', content: str(row_id, 'classification', record, 'label') },
+        { role: 'system', content: `${preamble}${classificationPrompt(ctx.label_set)}` },
+        { role: 'user', content: str(row_id, profile, record, 'text') },
+        { role: 'assistant', content: str(row_id, profile, record, 'label') },
       ],
     };
   },
-};
+});
 
-const safety: TaskHandler = {
-  name: 'Safety',
-  profiles: ['safety'],
-  decoding: 'label_likelihood',
-  render(row_id, record, ctx) {
-    return {
-      kind: 'chat',
-      messages: [
-        { role: 'system', content: `Decide whether the text is safe. ${classificationPrompt(ctx.label_set)}` },
-        { role: 'user', content: str(row_id, 'safety', record, 'text') },
-        { role: 'assistant', content: str(row_id, 'safety', record, 'label') },
-      ],
-    };
-  },
-};
+const classification = labelHandler('Classification', 'classification', '');
+const safety = labelHandler('Safety', 'safety', 'Decide whether the text is safe. ');
 
 const qa: TaskHandler = {
   name: 'QA',
