@@ -72,14 +72,16 @@ export async function runPlan(deps: RunDeps, planRef: ArtifactRef, hooks: RunHoo
   const evalRows = await readShard<TokenizedExample | TokenizedPair>(deps.store, plan.shards.eval);
   const padId = folder.tokenizer.pad?.id ?? folder.tokenizer.eos?.id ?? 0;
   const buckets = defaultBuckets(recipe.max_seq_len);
-  const batchSize = recipe.batch.per_device * recipe.batch.grad_accum;
+  // One optimizer step takes per_device × grad_accum rows, run as grad_accum micro-batches of per_device rows.
+  const microSize = recipe.batch.per_device;
+  const batchSize = microSize * recipe.batch.grad_accum;
   const total = plan.steps.total;
   const perEpoch = Math.max(1, Math.floor(train.length / Math.min(batchSize, train.length)));
   const schedule = batchSchedule(train.length, { batch: batchSize, epochs: Math.ceil(total / perEpoch) + 1, seed: plan.seed, max_steps: total });
 
   const pad = (rows: ReadonlyArray<TokenizedExample | TokenizedPair>) => padRows(rows, { pairs: dpo, buckets, padId });
   const evalBatches: Array<PaddedBatch | PaddedPairs> = [];
-  for (let i = 0; i < evalRows.length && evalBatches.length < MAX_EVAL_BATCHES; i += batchSize) evalBatches.push(pad(evalRows.slice(i, i + batchSize)));
+  for (let i = 0; i < evalRows.length && evalBatches.length < MAX_EVAL_BATCHES * recipe.batch.grad_accum; i += microSize) evalBatches.push(pad(evalRows.slice(i, i + microSize)));
 
   const run: TrainingRun = await openRun({
     config: folder.config,
@@ -127,10 +129,12 @@ export async function runPlan(deps: RunDeps, planRef: ArtifactRef, hooks: RunHoo
         return { status: 'timeout', step, max_duration_s: maxDuration };
       }
       const lr = lrAt(step, total, recipe.optim);
-      const batch = pad(schedule.indicesAt(step).map((i) => train[i]!));
-      const r = await run.step(batch, { lr });
+      const rows = schedule.indicesAt(step).map((i) => train[i]!);
+      const micro: Array<PaddedBatch | PaddedPairs> = [];
+      for (let i = 0; i < rows.length; i += microSize) micro.push(pad(rows.slice(i, i + microSize)));
+      const r = await run.step(micro, { lr });
       // Throughput counts every token the step processed (padding included), like other trainers report it.
-      const processed = 'chosen' in batch ? 2 * batch.chosen.batch * batch.chosen.seq : batch.batch * batch.seq;
+      const processed = micro.reduce((n, b) => n + ('chosen' in b ? 2 * b.chosen.batch * b.chosen.seq : b.batch * b.seq), 0);
       const done = step + 1;
       let evalLoss: number | undefined;
       if (evalBatches.length > 0 && (done % plan.steps.eval_every === 0 || done === total)) {

@@ -24,13 +24,17 @@ export {
   type SwiGluWeights,
 } from './nn.js';
 export {
+  accumulatedGradientInput,
   adamwInputs,
+  buildGradientPass,
   buildTrainingStep,
+  gradientSumOutput,
   CLIP_EPSILON,
   GRAD_NORM_OUTPUT,
   HYPERPARAMETER_INPUTS,
   LOSS_OUTPUT,
   type AdamWConfig,
+  type GradientPassGraph,
   type HyperparameterInput,
   type ParamSlot,
   type TrainingStepGraph,

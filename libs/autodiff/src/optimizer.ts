@@ -55,6 +55,53 @@ export interface TrainingStepOptions {
   readonly allowUnusedParams?: boolean;
   /** Further outputs to expose, e.g. logits. */
   readonly extraOutputs?: Readonly<Record<string, Tensor>>;
+  /**
+   * Gradient accumulation: each param also takes `gacc.<param>` (the gradients summed over the earlier micro-batches
+   * of this optimizer step, from buildGradientPass) and the step clips and applies their sum with this graph's own.
+   */
+  readonly accumulated?: boolean;
+}
+
+/** Input name of a param's accumulated gradient, and output name of the running sum (see buildGradientPass). */
+export const accumulatedGradientInput = (param: string): string => `gacc.${param}`;
+export const gradientSumOutput = (param: string): string => `gsum.${param}`;
+
+/** The contract of a gradient pass: the loss, and per param the running gradient sum to feed the next micro-batch. */
+export interface GradientPassGraph {
+  readonly loss: typeof LOSS_OUTPUT;
+  readonly params: readonly { readonly name: string; readonly shape: Shape; readonly input: string; readonly gaccInput: string; readonly gsumOutput: string }[];
+}
+
+/**
+ * The first micro-batches of an accumulated optimizer step: forward, backward and `gsum.<p> = gacc.<p> + ∂loss/∂p`
+ * for every param, no update. The last micro-batch runs the training step built with `accumulated: true`, which
+ * clips and applies the total. Scale each micro-batch's loss by its share of the step (an input of the forward
+ * graph) and the sum of the gradients is the gradient of the whole step's loss.
+ */
+export function buildGradientPass(loss: Tensor, params: readonly Tensor[], options: Pick<TrainingStepOptions, 'allowUnusedParams' | 'extraOutputs'> = {}): GradientPassGraph {
+  const g = loss.graph;
+  const { grads } = gradientsOf(loss, params, options.allowUnusedParams === true, 'buildGradientPass');
+  g.output(LOSS_OUTPUT, loss);
+  const slots = params.map((p, i) => {
+    const gacc = g.input(accumulatedGradientInput(p.name), p.shape);
+    g.output(gradientSumOutput(p.name), add(gacc, grads[i] as Tensor));
+    return { name: p.name, shape: p.shape, input: p.name, gaccInput: gacc.name, gsumOutput: gradientSumOutput(p.name) };
+  });
+  for (const [name, t] of Object.entries(options.extraOutputs ?? {})) g.output(name, t);
+  return { loss: LOSS_OUTPUT, params: slots };
+}
+
+function gradientsOf(loss: Tensor, ps: readonly Tensor[], allowUnused: boolean, where: string): { grads: Tensor[] } {
+  if (ps.length === 0) throw new AutodiffError(AutodiffErrorCodes.INVALID_ARGUMENT, 'no params to train', where);
+  for (const p of ps) {
+    if (p.kind !== 'param') throw new AutodiffError(AutodiffErrorCodes.INVALID_ARGUMENT, `${p} is a ${p.kind}, not a param`, where);
+  }
+  const { grads, reached } = gradients(loss, ps);
+  const unused = ps.filter((_, i) => !reached[i]).map((p) => p.name);
+  if (unused.length > 0 && !allowUnused) {
+    throw new AutodiffError(AutodiffErrorCodes.INVALID_ARGUMENT, `params ${unused.join(', ')} do not reach the loss (pass allowUnusedParams to train them anyway)`, where);
+  }
+  return { grads };
 }
 
 /**
@@ -74,17 +121,9 @@ export interface TrainingStepOptions {
 export function buildTrainingStep(loss: Tensor, params?: readonly Tensor[], options: TrainingStepOptions = {}): TrainingStepGraph {
   const g = loss.graph;
   const ps = params ?? g.params;
-  if (ps.length === 0) throw new AutodiffError(AutodiffErrorCodes.INVALID_ARGUMENT, 'no params to train', 'buildTrainingStep');
-  for (const p of ps) {
-    if (p.kind !== 'param') throw new AutodiffError(AutodiffErrorCodes.INVALID_ARGUMENT, `${p} is a ${p.kind}, not a param`, 'buildTrainingStep');
-  }
   const dataInputs = g.inputs.filter((t) => t.kind !== 'param').map((t) => ({ name: t.name, shape: t.shape, dtype: t.dtype }));
-
-  const { grads, reached } = gradients(loss, ps);
-  const unused = ps.filter((_, i) => !reached[i]).map((p) => p.name);
-  if (unused.length > 0 && options.allowUnusedParams !== true) {
-    throw new AutodiffError(AutodiffErrorCodes.INVALID_ARGUMENT, `params ${unused.join(', ')} do not reach the loss (pass allowUnusedParams to train them anyway)`, 'buildTrainingStep');
-  }
+  const own = gradientsOf(loss, ps, options.allowUnusedParams === true, 'buildTrainingStep').grads;
+  const grads = options.accumulated === true ? own.map((gr, i) => add(g.input(accumulatedGradientInput((ps[i] as Tensor).name), (ps[i] as Tensor).shape), gr)) : own;
   const m = ps.map((p) => g.input(`m_prev.${p.name}`, p.shape));
   const v = ps.map((p) => g.input(`v_prev.${p.name}`, p.shape));
   const hp = Object.fromEntries(HYPERPARAMETER_INPUTS.map((n) => [n, g.input(n, [])])) as Record<HyperparameterInput, Tensor>;

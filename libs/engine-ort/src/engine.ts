@@ -85,7 +85,7 @@ export interface StepOptions {
 }
 
 export interface StepResult {
-  /** The loss of this batch before the update (mean token cross-entropy, or the mean DPO loss). */
+  /** The loss of this batch before the update (mean token cross-entropy, or the mean DPO loss; over all micro-batches). */
   readonly loss: number;
   /** Global L2 norm of the gradients before clipping. */
   readonly grad_norm: number;
@@ -130,8 +130,12 @@ export interface TrainingRun {
   readonly stepCount: number;
   /** Names and shapes of the trainable tensors (HF names; PEFT names for adapters). */
   readonly trainable: ReadonlyMap<string, readonly number[]>;
-  /** One AdamW step on the batch at learning rate `lr`. DPO runs take a PreferenceBatch. */
-  step(batch: PaddedBatch | PreferenceBatch, options: StepOptions): Promise<StepResult>;
+  /**
+   * One AdamW step on the batch at learning rate `lr`. DPO runs take a PreferenceBatch. Given several micro-batches
+   * (gradient accumulation), their gradients are summed, each weighted by its share of the step's loss tokens (DPO:
+   * pairs), and applied once: the same update as one batch of all their rows, in the memory of the largest one.
+   */
+  step(batch: PaddedBatch | PreferenceBatch | ReadonlyArray<PaddedBatch | PreferenceBatch>, options: StepOptions): Promise<StepResult>;
   /** Token-weighted mean cross-entropy over the batches (DPO runs given preference batches: mean DPO loss). */
   evalLoss(batches: Iterable<PaddedBatch> | Iterable<PreferenceBatch>): Promise<number>;
   /** Forward pass of the current model (adapters applied): logits [batch, seq, vocab], row-major. */

@@ -1,4 +1,5 @@
 import {
+  buildGradientPass,
   buildTrainingStep,
   concat,
   crossEntropy,
@@ -11,6 +12,7 @@ import {
   serialize,
   slice,
   sub,
+  type GradientPassGraph,
   type Tensor,
   type TrainingStepGraph,
 } from '@distillery/autodiff';
@@ -25,12 +27,15 @@ import { loraScale, type LoraModule } from './lora.js';
  * - `train`: forward + loss + backward + clipping + AdamW (the autodiff's training-step contract). The loss is the
  *   mean next-token cross-entropy, or for DPO runs the mean −log σ(β((π_c − ref_c) − (π_r − ref_r))) over the pairs
  *   (rows 0..P−1 chosen, P..2P−1 rejected; the reference log-probs are an input).
+ * - `grad`: forward + loss + backward, adding the gradients to the running sums it is fed (gradient accumulation:
+ *   every micro-batch of an optimizer step but the last; the last runs `train` with `accumulate`, which applies the
+ *   sum). Accumulating graphs scale the loss by `loss_scale`, the micro-batch's share of the step's tokens (pairs).
  * - `logits`, `nll` (Σ −log p and the token count) and `logps` (per-row Σ log p): forward only.
  * Trainable tensors are graph params in `train` and plain inputs in the forward graphs (their values change every
  * step); frozen base weights (LoRA) are initializers or inputs (ModelPlan.frozenAs).
  */
 
-export type GraphKind = 'train' | 'logits' | 'nll' | 'logps';
+export type GraphKind = 'train' | 'grad' | 'logits' | 'nll' | 'logps';
 
 export interface ModelPlan {
   readonly config: DecoderConfig;
@@ -59,6 +64,8 @@ export interface GraphRequest {
   readonly dropout: boolean;
   /** Also output each clipped gradient as `grad.<name>` (tests). */
   readonly outputGradients?: boolean;
+  /** `train` graphs: take the earlier micro-batches' gradient sums and a `loss_scale` (see `grad`). */
+  readonly accumulate?: boolean;
 }
 
 export interface DropoutInput {
@@ -72,6 +79,8 @@ export interface BuiltGraph {
   readonly bytes: Uint8Array;
   /** Train graphs: the step's I/O contract. */
   readonly step?: TrainingStepGraph;
+  /** Grad graphs: the pass's I/O contract. */
+  readonly pass?: GradientPassGraph;
   /** Trainable tensors this graph takes as inputs (params of a train graph, plain inputs of a forward graph). */
   readonly weightInputs: readonly string[];
   /** Frozen tensors this graph takes as inputs (`frozenAs: 'inputs'`). */
@@ -79,7 +88,7 @@ export interface BuiltGraph {
   readonly dropoutInputs: readonly DropoutInput[];
 }
 
-export const DATA_INPUTS = { ids: 'input_ids', attention: 'attention_mask', targets: 'targets', lossMask: 'loss_mask', refLogps: 'ref_logps' } as const;
+export const DATA_INPUTS = { ids: 'input_ids', attention: 'attention_mask', targets: 'targets', lossMask: 'loss_mask', refLogps: 'ref_logps', lossScale: 'loss_scale' } as const;
 
 /** Not decayed by AdamW: biases and norm weights (transformers Trainer's default split). */
 export const noDecay = (name: string): boolean => name.endsWith('.bias') || /norm/.test(name);
@@ -107,7 +116,7 @@ export function buildGraph(plan: ModelPlan, req: GraphRequest): BuiltGraph {
     const shape = plan.trainable.get(name);
     let t: Tensor;
     if (shape !== undefined) {
-      t = kind === 'train' ? g.param(name, shape) : g.input(name, shape);
+      t = kind === 'train' || kind === 'grad' ? g.param(name, shape) : g.input(name, shape);
       weightInputs.push(name);
     } else {
       const f = plan.frozen.get(name);
@@ -134,7 +143,7 @@ export function buildGraph(plan: ModelPlan, req: GraphRequest): BuiltGraph {
         const m = byModule.get(module);
         if (m === undefined) return undefined;
         let dropout: Tensor | undefined;
-        if (req.dropout && kind === 'train') {
+        if (req.dropout && (kind === 'train' || kind === 'grad')) {
           const d: DropoutInput = { name: `dropout.${module}`, module, shape: [b, s, m.in] };
           dropout = g.input(d.name, d.shape);
           dropoutInputs.push(d);
@@ -146,6 +155,7 @@ export function buildGraph(plan: ModelPlan, req: GraphRequest): BuiltGraph {
 
   const logits = decoderLogits(plan.config, weight, { ids, attentionMask }, lora);
   let step: TrainingStepGraph | undefined;
+  let pass: GradientPassGraph | undefined;
   if (kind === 'logits') {
     g.output('logits', logits);
   } else {
@@ -171,10 +181,13 @@ export function buildGraph(plan: ModelPlan, req: GraphRequest): BuiltGraph {
         loss = reduceMean(negLogSigmoid(z));
         extraOutputs['margins'] = z;
       }
+      const accumulate = kind === 'grad' || req.accumulate === true;
+      if (accumulate) loss = mul(loss, g.input(DATA_INPUTS.lossScale, []));
       const params = weightInputs.map((n) => weights.get(n) as Tensor);
-      step = buildTrainingStep(loss, params, { decay: (t) => !noDecay(t.name), outputGradients: req.outputGradients === true, extraOutputs });
+      if (kind === 'grad') pass = buildGradientPass(loss, params, { extraOutputs });
+      else step = buildTrainingStep(loss, params, { decay: (t) => !noDecay(t.name), outputGradients: req.outputGradients === true, extraOutputs, accumulated: accumulate });
     }
   }
-  const bytes = serialize(g, { name: `engine-ort ${kind} ${b}x${s}` });
-  return { request: req, bytes, ...(step === undefined ? {} : { step }), weightInputs, frozenInputs, dropoutInputs };
+  const bytes = serialize(g, { name: `engine-ort ${kind}${req.accumulate === true ? '+acc' : ''} ${b}x${s}` });
+  return { request: req, bytes, ...(step === undefined ? {} : { step }), ...(pass === undefined ? {} : { pass }), weightInputs, frozenInputs, dropoutInputs };
 }

@@ -1,4 +1,4 @@
-import { adamwInputs } from '@distillery/autodiff';
+import { accumulatedGradientInput, adamwInputs } from '@distillery/autodiff';
 import { assertWeights, expectedTensorShapes, tensorEntries, type DecoderConfig, type Tensor } from '@distillery/models';
 import type { PaddedBatch } from '@distillery/tasks';
 import type * as ort from 'onnxruntime-node';
@@ -106,7 +106,7 @@ class OrtTrainingRun implements TrainingRun {
   }
 
   private request(kind: GraphRequest['kind'], f: { batch: number; seq: number }, adapters = true): GraphRequest {
-    const dropout = kind === 'train' && (this.plan.lora?.config.dropout ?? 0) > 0;
+    const dropout = (kind === 'train' || kind === 'grad') && (this.plan.lora?.config.dropout ?? 0) > 0;
     return { kind, batch: f.batch, seq: f.seq, adapters: adapters && this.usesAdapters, dropout };
   }
 
@@ -144,17 +144,57 @@ class OrtTrainingRun implements TrainingRun {
     return out['logps']?.data as Float32Array;
   }
 
-  async step(batch: PaddedBatch | PreferenceBatch, options: StepOptions): Promise<StepResult> {
-    const f = lmFeeds(this.rows(batch), this.config.vocab_size, this.options.buckets);
-    const t = this.steps + 1;
-    const during = `step ${t}`;
+  /** Data, dropout and (DPO) reference inputs of one micro-batch of optimizer step `t`. */
+  private async microFeeds(f: BatchFeeds, gs: GraphSession, t: number, micro: number, during: string): Promise<Feeds> {
     const feeds = this.dataFeeds(f, true);
     if (this.method === 'dpo') feeds[DATA_INPUTS.refLogps] = f32([f.batch], await this.referenceLogps(f, during));
-    const gs = await this.cache.get(this.request('train', f));
     for (const d of gs.graph.dropoutInputs) {
       const n = d.shape[0] * d.shape[1] * d.shape[2];
-      feeds[d.name] = f32(d.shape, dropoutMask(n, this.plan.lora?.config.dropout ?? 0, this.seed, t, d.module));
+      // The first micro-batch keeps the masks of an unaccumulated step; later ones draw their own.
+      feeds[d.name] = f32(d.shape, dropoutMask(n, this.plan.lora?.config.dropout ?? 0, this.seed, t, micro === 0 ? d.module : `${d.module}#${micro}`));
     }
+    for (const name of gs.graph.frozenInputs) feeds[name] = this.frozenFeeds.get(name) as ort.Tensor;
+    return feeds;
+  }
+
+  async step(input: PaddedBatch | PreferenceBatch | ReadonlyArray<PaddedBatch | PreferenceBatch>, options: StepOptions): Promise<StepResult> {
+    const micro = (Array.isArray(input) ? input : [input]) as ReadonlyArray<PaddedBatch | PreferenceBatch>;
+    if (micro.length === 0) throw new EngineConfigError('a step needs at least one micro-batch', 'batch');
+    const fs = micro.map((b) => lmFeeds(this.rows(b), this.config.vocab_size, this.options.buckets));
+    const t = this.steps + 1;
+    const during = `step ${t}`;
+    const accumulate = fs.length > 1;
+    // Each micro-batch's share of the step: its loss tokens (DPO: its pairs), so the summed gradients are those of
+    // the whole step's mean loss, as if it had run as one batch.
+    const units = fs.map((f) => (this.method === 'dpo' ? f.batch / 2 : f.tokens));
+    const totalUnits = units.reduce((a, b) => a + b, 0);
+    const share = (i: number) => (totalUnits > 0 ? (units[i] as number) / totalUnits : 1 / fs.length);
+    let loss = 0;
+    let tokens = 0;
+    const margins: number[] = [];
+    let gacc: Map<string, ort.Tensor> | undefined;
+    if (accumulate) gacc = new Map([...this.trainable].map(([name, shape]) => [name, f32(shape, new Float32Array(shape.reduce((a, b) => a * b, 1)))]));
+    for (let i = 0; i < fs.length - 1; i++) {
+      const f = fs[i] as BatchFeeds;
+      const gs = await this.cache.get(this.request('grad', f));
+      const pass = gs.graph.pass;
+      if (pass === undefined) throw new Error('a grad graph without a pass contract');
+      const feeds = await this.microFeeds(f, gs, t, i, `${during} micro-batch ${i + 1}/${fs.length}`);
+      feeds[DATA_INPUTS.lossScale] = scalar(share(i));
+      for (const p of pass.params) {
+        feeds[p.input] = this.params.get(p.name) as ort.Tensor;
+        feeds[p.gaccInput] = gacc?.get(p.name) as ort.Tensor;
+      }
+      const out = await runSession(gs, feeds, `${during} micro-batch ${i + 1}/${fs.length}`);
+      for (const p of pass.params) gacc?.set(p.name, out[p.gsumOutput] as ort.Tensor);
+      loss += valueOf(out, pass.loss);
+      tokens += f.tokens;
+      margins.push(...((out['margins']?.data as Float32Array | undefined) ?? []));
+    }
+    const f = fs.at(-1) as BatchFeeds;
+    const gs = await this.cache.get({ ...this.request('train', f), ...(accumulate ? { accumulate: true } : {}) });
+    const feeds = await this.microFeeds(f, gs, t, fs.length - 1, during);
+    if (accumulate) feeds[DATA_INPUTS.lossScale] = scalar(share(fs.length - 1));
     const o = this.options.optim;
     const hp = adamwInputs(t, {
       lr: options.lr,
@@ -167,11 +207,11 @@ class OrtTrainingRun implements TrainingRun {
     for (const [k, value] of Object.entries(hp)) feeds[k] = scalar(value);
     const step = gs.graph.step;
     if (step === undefined) throw new Error('a train graph without a step contract');
-    for (const name of gs.graph.frozenInputs) feeds[name] = this.frozenFeeds.get(name) as ort.Tensor;
     for (const p of step.params) {
       feeds[p.input] = this.params.get(p.name) as ort.Tensor;
       feeds[p.mInput] = this.m.get(p.name) as ort.Tensor;
       feeds[p.vInput] = this.v.get(p.name) as ort.Tensor;
+      if (gacc !== undefined) feeds[accumulatedGradientInput(p.name)] = gacc.get(p.name) as ort.Tensor;
     }
     const out = await runSession(gs, feeds, during);
     for (const p of step.params) {
@@ -180,9 +220,11 @@ class OrtTrainingRun implements TrainingRun {
       this.v.set(p.name, out[p.vOutput] as ort.Tensor);
     }
     this.steps = t;
-    const result: StepResult = { loss: valueOf(out, step.loss), grad_norm: valueOf(out, step.gradNorm), tokens: f.tokens };
-    const margins = out['margins']?.data as Float32Array | undefined;
-    if (margins === undefined) return result;
+    loss += valueOf(out, step.loss);
+    tokens += f.tokens;
+    margins.push(...((out['margins']?.data as Float32Array | undefined) ?? []));
+    const result: StepResult = { loss, grad_norm: valueOf(out, step.gradNorm), tokens };
+    if (margins.length === 0) return result;
     return { ...result, reward_margin: margins.reduce((a, x) => a + x, 0) / margins.length, reward_accuracy: margins.filter((x) => x > 0).length / margins.length };
   }
 

@@ -28,7 +28,7 @@ export class GraphCache {
   ) {}
 
   get(req: GraphRequest): Promise<GraphSession> {
-    const key = `${req.kind}|${req.batch}|${req.seq}|${req.adapters}|${req.dropout}|${req.outputGradients === true}`;
+    const key = `${req.kind}|${req.batch}|${req.seq}|${req.adapters}|${req.dropout}|${req.outputGradients === true}|${req.accumulate === true}`;
     let entry = this.entries.get(key);
     if (entry === undefined) {
       entry = this.create(req);

@@ -39,6 +39,8 @@ export interface TrainingShape extends ModelShape {
   /** Sequences per device per micro-batch (preference pairs for DPO). */
   readonly batch: number;
   readonly seq_len: number;
+  /** Micro-batches per optimizer step; above 1 the running gradient sum (in and out of each pass) is resident too. */
+  readonly grad_accum?: number;
   readonly optimizer?: 'adamw';
 }
 
@@ -202,7 +204,7 @@ export function estimatePeakMemory(input: MemoryEstimateInput): MemoryEstimate {
   const weightBytes = input.parameters * BYTES[input.precision];
 
   const weights = weightBytes * p.weight_copies + (input.method === 'dpo' ? weightBytes : 0);
-  const gradients = trainable * p.gradient_bytes(input.precision);
+  const gradients = trainable * p.gradient_bytes(input.precision) * ((input.grad_accum ?? 1) > 1 ? 3 : 1);
   const optimizer_state = trainable * p.optimizer_bytes(input.precision);
   const perTokenLayer = p.act_hidden * input.hidden_size + p.act_attention * input.heads * input.seq_len;
   const activations = tokens * input.layers * perTokenLayer * (p.activation_bytes ?? BYTES[input.precision]) * (full ? p.full_activation_factor : 1);

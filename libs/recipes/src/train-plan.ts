@@ -99,6 +99,7 @@ export function buildTrainPlan(input: BuildTrainPlanInput): TrainPlan {
     ...(recipe.method === 'lora' ? { lora_r: recipe.lora.r, lora_target_modules: recipe.lora.target_modules } : {}),
     precision: recipe.precision,
     batch: recipe.batch.per_device,
+    grad_accum: recipe.batch.grad_accum,
     seq_len: recipe.max_seq_len,
   };
   const memory = estimatePeakMemory({ ...shape, engine, device });
