@@ -158,6 +158,21 @@ describe('trainer worker', () => {
     expect(t.severity).toBe('error');
   }, 120_000);
 
+  it('ends a step onnxruntime cannot allocate with training_oom (one 65,536-token row: 4 heads × 65,536² attention scores = 64 GiB)', async () => {
+    const seq = 65_536;
+    const ids = Array.from({ length: seq }, (_, i) => 3 + (i % 500));
+    const long: TokenizedExample = { row_id: 'long-0', input_ids: ids, labels: ids, original_length: seq, truncated: false };
+    const longShard = { ...(await store.putJsonl([long])), rows: 1 };
+    if (workers.every((w) => w.child.exitCode !== null || w.child.signalCode !== null)) startWorker();
+    await dispatch('train-oom', { batch: { per_device: 1 }, max_seq_len: seq, optim: { epochs: 1 } }, { train: [longShard] });
+    const e = await waitFor('oom', () => last('train-oom', 'training_oom'), { timeoutMs: 60_000 });
+    expect(e.severity).toBe('error');
+    expect(e.payload).toMatchObject({ step: 0 });
+    expect((e.payload as { failure: { error_class: string; message: string } }).failure).toMatchObject({ error_class: 'EngineOomError', message: expect.stringMatching(/out of memory during step 1/) });
+    expect(await last('train-oom', 'training_runtime_error')).toBeUndefined();
+    expect(await last('train-oom', 'training_completed')).toBeUndefined();
+  }, 120_000);
+
   it('reports a plan whose data is gone as training_runtime_error, naming it', async () => {
     const gone = { uri: `artifact://sha256/${'0'.repeat(64)}`, sha256: '0'.repeat(64), bytes: 10, media_type: 'application/x-ndjson', rows: 480 };
     await dispatch('train-broken', { optim: { epochs: 1 } }, { train: [gone] });

@@ -106,3 +106,16 @@ export class RunEventValidationError extends Error {
     this.name = 'RunEventValidationError';
   }
 }
+
+/** The longest summary a RunEvent carries. */
+export const SUMMARY_MAX = 500;
+
+/**
+ * A summary as RunEvents carry it: whitespace runs (line breaks of an error message included) collapsed to one space,
+ * cut to SUMMARY_MAX with an ellipsis. Publishers apply it, so a multi-line error text never makes an event
+ * unpublishable; the full text belongs in the payload (`failure.message`).
+ */
+export function oneLineSummary(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length <= SUMMARY_MAX ? flat : `${flat.slice(0, SUMMARY_MAX - 1)}…`;
+}

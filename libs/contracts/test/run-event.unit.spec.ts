@@ -6,7 +6,9 @@ import {
   REASON_CODES,
   REASON_CODE_LIST,
   STAGES,
+  oneLineSummary,
   renderReasonCodesDoc,
+  SUMMARY_MAX,
   validateRunEvent,
   type RunEvent,
 } from '../src/index.js';
@@ -61,6 +63,16 @@ describe('validateRunEvent', () => {
   it('rejects non-objects', () => {
     expect(validateRunEvent('{"id":1}').ok).toBe(false);
     expect(validateRunEvent(null).ok).toBe(false);
+  });
+});
+
+describe('oneLineSummary', () => {
+  it('collapses line breaks of an error message and cuts to the maximum with an ellipsis', () => {
+    expect(oneLineSummary('out of memory: Failed to allocate\n  buffer of size 64\r\n')).toBe('out of memory: Failed to allocate buffer of size 64');
+    const long = oneLineSummary('x'.repeat(SUMMARY_MAX + 20));
+    expect(long).toHaveLength(SUMMARY_MAX);
+    expect(long.endsWith('…')).toBe(true);
+    expect(oneLineSummary('short')).toBe('short');
   });
 });
 
