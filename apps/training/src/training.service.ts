@@ -72,7 +72,14 @@ export class TrainingService implements OnApplicationBootstrap, OnApplicationShu
         reason_code: 'training_dispatched',
         ...base,
         summary: `queued for the ${plan.engine} trainers: ${plan.recipe.method}, ${plan.steps.total} steps, ~${Math.round(plan.estimates.duration_seconds)} s estimated`,
-        payload: { plan_ref: outcome.plan_ref, engine: plan.engine, total_steps: plan.steps.total, method: plan.recipe.method },
+        payload: {
+          plan_ref: outcome.plan_ref,
+          engine: plan.engine,
+          total_steps: plan.steps.total,
+          method: plan.recipe.method,
+          shards: { train: [...plan.shards.train], eval: [...plan.shards.eval] },
+          max_seq_len: plan.recipe.max_seq_len,
+        },
       });
     } catch (err) {
       const issues = err instanceof PlanRequestError ? err.issues : [failureOf(err).message];

@@ -301,6 +301,9 @@ export const REASON_CODES = {
       engine: z.string(),
       total_steps: z.number().int().positive(),
       method: z.string(),
+      /** The plan's tokenized shards (row lineage records each row's tokenization from them). */
+      shards: z.object({ train: z.array(ArtifactRef), eval: z.array(ArtifactRef) }).optional(),
+      max_seq_len: z.number().int().positive().optional(),
     }),
     meaning: 'A train plan passed preflight and is queued for the trainers (the work queue the trainer pool pulls from).',
   }),

@@ -7,8 +7,8 @@ import type { AnyDb, AnyTrx, Projection, StoredEvent } from '@distillery/project
 export const ROW_LINEAGE_VIEW = 'row_lineage';
 const table = (v: number) => `row_lineage_v${v}`;
 
-/** The stages that write row lineage so far; later stages (training, evaluation) add theirs. */
-export const LINEAGE_STAGES = ['mapping', 'cleaning', 'preparation'] as const;
+/** The stages that write row lineage so far; later stages (evaluation) add theirs. */
+export const LINEAGE_STAGES = ['mapping', 'cleaning', 'preparation', 'training'] as const;
 export type LineageStage = (typeof LINEAGE_STAGES)[number];
 
 /** The splits of a prepared dataset, in the order their artifacts are read: a row's outcome is the split it is in. */
@@ -39,6 +39,24 @@ interface Plan {
   readonly stage: LineageStage;
   readonly parts: readonly Part[];
 }
+
+/** A tokenized example as the training service's shards hold it (libs/tasks TokenizedExample, read defensively). */
+interface TokenizedLine {
+  readonly input_ids?: readonly number[];
+  readonly labels?: readonly number[];
+  readonly original_length?: number;
+  readonly truncated?: boolean;
+}
+
+/** Labels of ignored positions (prompt tokens, padding): libs/tasks IGNORE_INDEX. */
+const IGNORED_LABEL = -100;
+
+const tokenization = (t: TokenizedLine | undefined) => ({
+  tokens: t?.input_ids?.length ?? 0,
+  trained_tokens: (t?.labels ?? []).filter((l) => l !== IGNORED_LABEL).length,
+  original_length: t?.original_length ?? t?.input_ids?.length ?? 0,
+  truncated: t?.truncated === true,
+});
 
 const idOf = (line: unknown): string | undefined => {
   const id = (line as { row_id?: unknown } | null)?.row_id;
@@ -127,6 +145,35 @@ function planOf(e: RunEvent): Plan | undefined {
         });
       }
       return { stage: 'preparation', parts };
+    }
+    case 'training_dispatched': {
+      // A row's tokenization for this run: tokens, trained (unmasked) tokens, and whether max_seq_len cut it.
+      const { shards, plan_ref } = e.payload;
+      if (!shards) return undefined;
+      const max_seq_len = e.payload.max_seq_len ?? null;
+      const parts: Part[] = [];
+      for (const split of ['train', 'eval'] as const) {
+        for (const ref of shards[split]) {
+          parts.push({
+            ref,
+            entry: (line) => {
+              const row_id = idOf(line);
+              if (!row_id) return undefined;
+              const pair = line as { chosen?: TokenizedLine; rejected?: TokenizedLine };
+              const sides = pair.chosen !== undefined ? { chosen: tokenization(pair.chosen), rejected: tokenization(pair.rejected) } : undefined;
+              const own = sides === undefined ? tokenization(line as TokenizedLine) : undefined;
+              const truncated = own?.truncated ?? (sides?.chosen.truncated === true || sides?.rejected.truncated === true);
+              return {
+                row_id,
+                outcome: truncated ? 'truncated' : 'tokenized',
+                reason: truncated ? 'longer_than_max_seq_len' : null,
+                detail: { split, max_seq_len, plan_ref: plan_ref?.uri ?? null, ...(own ?? sides) },
+              };
+            },
+          });
+        }
+      }
+      return parts.length > 0 ? { stage: 'training', parts } : undefined;
     }
     default:
       return undefined;

@@ -328,6 +328,30 @@ describe.each(['postgres', 'pglite'] as const)('row lineage projection on %s', (
     await expect(dbh.db.transaction().execute((trx) => projection.apply(trx, version, [{ seq: lostSeq, event }]))).resolves.toBeUndefined();
     expect(await lineageCounts(dbh.db, 'proj', 'imp-lost')).toEqual({});
   });
+
+  it("records each row's tokenization when a training run is dispatched: tokens, trained tokens, truncation", async () => {
+    const [a, b, c] = KEPT as [string, string, string];
+    const train = await store.putJsonl([
+      { row_id: a, input_ids: [5, 6, 7, 8, 9, 10], labels: [-100, -100, -100, -100, 9, 10], original_length: 6, truncated: false },
+      { row_id: b, input_ids: [5, 6, 7, 8], labels: [-100, -100, 7, 8], original_length: 11, truncated: true },
+    ]);
+    const evalShard = await store.putJsonl([{ row_id: c, chosen: { input_ids: [1, 2, 3], labels: [-100, 2, 3], original_length: 3, truncated: false }, rejected: { input_ids: [1, 2, 4, 4], labels: [-100, 2, 4, 4], original_length: 4, truncated: false } }]);
+    const planRef = await store.putBytes('{}', 'application/json');
+    await publish({
+      reason_code: 'training_dispatched',
+      project_id: 'proj',
+      run_id: 'train-1',
+      summary: 'queued',
+      payload: { plan_ref: planRef, engine: 'ort', total_steps: 3, method: 'lora', shards: { train: [train], eval: [evalShard] }, max_seq_len: 4 },
+    });
+    const training = async (row: string) => (await explainRow(dbh.db, 'proj', row))!.entries.filter((e) => e.stage === 'training');
+    expect(await training(a)).toEqual([
+      expect.objectContaining({ run_id: 'train-1', outcome: 'tokenized', reason: null, detail: { split: 'train', max_seq_len: 4, plan_ref: planRef.uri, tokens: 6, trained_tokens: 2, original_length: 6, truncated: false } }),
+    ]);
+    expect(await training(b)).toEqual([expect.objectContaining({ outcome: 'truncated', reason: 'longer_than_max_seq_len', detail: expect.objectContaining({ tokens: 4, trained_tokens: 2, original_length: 11, truncated: true }) })]);
+    expect((await training(c))[0]?.detail).toMatchObject({ split: 'eval', chosen: { tokens: 3, trained_tokens: 2 }, rejected: { tokens: 4, trained_tokens: 3 } });
+    expect(await lineageCounts(dbh.db, 'proj', 'train-1')).toEqual({ training: { tokenized: 2, truncated: 1 } });
+  });
 });
 
 async function collect(log: EventLog, seq: number) {

@@ -222,7 +222,17 @@ export async function rowsExplain(api: ApiClient, project: string, rowId: string
   return 0;
 }
 
-const good = new Set(['accepted', 'kept', 'train', 'eval', 'gold']);
+const good = new Set(['accepted', 'kept', 'train', 'eval', 'gold', 'tokenized']);
+
+interface TokenizationDetail {
+  readonly tokens: number;
+  readonly trained_tokens: number;
+  readonly original_length: number;
+  readonly truncated: boolean;
+}
+
+const tokenizationLine = (t: TokenizationDetail, maxSeqLen: unknown): string =>
+  `${t.tokens} tokens (${t.trained_tokens} trained)${t.truncated ? `, cut from ${t.original_length} to max_seq_len ${String(maxSeqLen)}` : `, max_seq_len ${String(maxSeqLen)}`}`;
 
 export function renderLineage(rowId: string, entries: readonly LineageEntry[]): string {
   const lines = [`row ${color.bold(rowId)}`];
@@ -243,6 +253,14 @@ export function renderLineage(rowId: string, entries: readonly LineageEntry[]): 
     if (dd) {
       const of = dd.exact_of ? `exact duplicate of ${dd.exact_of}` : dd.near_of ? `near duplicate of ${dd.near_of} (similarity ${dd.similarity})` : 'first of its cluster';
       lines.push(`    dedup cluster ${dd.cluster_id}: ${of}`);
+    }
+    if (e.stage === 'training') {
+      const split = typeof d['split'] === 'string' ? `${d['split']} shard: ` : '';
+      if (typeof d['tokens'] === 'number') lines.push(`    ${split}${tokenizationLine(d as unknown as TokenizationDetail, d['max_seq_len'])}`);
+      for (const side of ['chosen', 'rejected'] as const) {
+        const t = d[side] as TokenizationDetail | undefined;
+        if (t) lines.push(`    ${split}${side}: ${tokenizationLine(t, d['max_seq_len'])}`);
+      }
     }
   }
   return lines.join('\n');
