@@ -11,7 +11,8 @@
 // after the warm-up are timed; a round's figure is its median step; the table shows the median over rounds, the JSON
 // line every round. tokens/s = batch × seq / that time. Peak RSS: getrusage maxrss of each process (weights, graphs
 // or autograd, optimizer state, runtime), the largest over rounds. The losses of both engines are compared too
-// (max |Δ| over all steps).
+// (max |Δ| over all steps), and each engine's peak RSS with the preflight estimate (libs/recipes estimatePeakMemory,
+// the figure preflight checks a plan against): est/measured − 1 per row.
 // LoRA: r 16, alpha 32, q/k/v/o (the recipe defaults), dropout 0 (the reference does not model dropout).
 // Goal: ort tokens/s ≥ 2 × PyTorch's, for each row.
 import { spawnSync } from 'node:child_process';
@@ -21,6 +22,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { configToJson, decoderConfig, encodeSafetensors, expectedTensorShapes, type DecoderConfig, type Tensor } from '@distillery/models';
 import { openRun, type EngineLoraConfig, type EngineOptimConfig } from '@distillery/engine-ort';
+import { estimatePeakMemory } from '@distillery/recipes';
 import { flag, fmt, goal, machine, main, median, numberFlag, onCleanup, round, table } from './common.js';
 
 interface Size {
@@ -167,6 +169,27 @@ await main(async () => {
       const ort = { ...(ortRuns[0] as EngineResult), peak_rss_mb: Math.max(...ortRuns.map((r) => r.peak_rss_mb)) };
       const ref = { ...(refRuns[0] as EngineResult), peak_rss_mb: Math.max(...refRuns.map((r) => r.peak_rss_mb)) };
       const dLoss = Math.max(...ort.losses.map((l, i) => Math.abs(l - (ref.losses[i] as number))));
+      const c = size.config;
+      const estimate = (engine: 'ort' | 'torch') =>
+        estimatePeakMemory({
+          parameters: total,
+          hidden_size: c.hidden_size,
+          layers: c.num_hidden_layers,
+          heads: c.num_attention_heads,
+          vocab: c.vocab_size,
+          intermediate_size: c.intermediate_size,
+          kv_dim: c.num_key_value_heads * c.head_dim,
+          method,
+          ...(method === 'lora' ? { lora_r: LORA.r, lora_target_modules: LORA.target_modules } : {}),
+          precision: 'fp32',
+          batch: size.batch,
+          seq_len: size.seq,
+          engine,
+          device: 'cpu',
+        }).total_bytes / 2 ** 20;
+      const ortEst = estimate('ort');
+      const refEst = estimate('torch');
+      const err = (est: number, measured: number) => `${est >= measured ? '+' : ''}${fmt((est / measured - 1) * 100, 0)}%`;
       rows.push([
         size.name,
         method,
@@ -179,7 +202,9 @@ await main(async () => {
         fmt(tokens / (refMs / 1000)),
         `${fmt(ratio, 2)}x`,
         fmt(ort.peak_rss_mb),
+        `${fmt(ortEst)} (${err(ortEst, ort.peak_rss_mb)})`,
         fmt(ref.peak_rss_mb),
+        `${fmt(refEst)} (${err(refEst, ref.peak_rss_mb)})`,
         dLoss.toExponential(1),
         goal(ratio >= 2),
       ]);
@@ -201,13 +226,17 @@ await main(async () => {
         ratio: round(ratio, 2),
         ort_rss_mb: round(ort.peak_rss_mb),
         torch_rss_mb: round(ref.peak_rss_mb),
+        ort_rss_estimate_mb: round(ortEst),
+        torch_rss_estimate_mb: round(refEst),
+        ort_rss_estimate_error: round(ortEst / ort.peak_rss_mb - 1, 3),
+        torch_rss_estimate_error: round(refEst / ref.peak_rss_mb - 1, 3),
         max_abs_loss_diff: dLoss,
       });
     }
   }
   console.log(
     table(
-      ['size', 'method', 'params', 'trainable', 'BxS', 'ort ms', 'ort tok/s', 'torch ms', 'torch tok/s', 'ratio', 'ort RSS MB', 'torch RSS MB', 'max|Δloss|', 'goal ≥2×'],
+      ['size', 'method', 'params', 'trainable', 'BxS', 'ort ms', 'ort tok/s', 'torch ms', 'torch tok/s', 'ratio', 'ort RSS MB', 'preflight est (err)', 'torch RSS MB', 'preflight est (err)', 'max|Δloss|', 'goal ≥2×'],
       rows,
     ),
   );
