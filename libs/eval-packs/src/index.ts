@@ -1,0 +1,3 @@
+export * from './defaults.js';
+export * from './eval-pack.js';
+export * from './verdict.js';
