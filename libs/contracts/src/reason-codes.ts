@@ -466,25 +466,38 @@ export const REASON_CODES = {
   deployment_created: def({
     stage: 'deployment',
     severities: ['info'],
-    payload: z.object({ target: z.string(), version: z.number().int().positive(), endpoint: z.string().optional() }),
-    meaning: 'A DeploymentVersion was created.',
+    payload: z.object({
+      target: z.string(),
+      version: z.number().int().positive(),
+      endpoint: z.string().optional(),
+      /** The slot the version belongs to (default `default`); versions are numbered per slot. */
+      slot: z.string().optional(),
+      /** What the version serves: an export bundle, from a training run. */
+      bundle_ref: ArtifactRef.optional(),
+      training_run_id: RunId.optional(),
+      /** The checks promotion needs, as they stood when the version was created. */
+      eval: z.object({ run_id: RunId, promotable: z.boolean(), blocking: z.array(z.string()) }).optional(),
+      smoke: z.object({ passed: z.boolean(), detail: z.string() }).optional(),
+      parity: z.object({ passed: z.boolean(), detail: z.string() }).optional(),
+    }),
+    meaning: 'A DeploymentVersion was created (pending): what it serves and its eval, smoke and parity results.',
   }),
   deployment_promoted: def({
     stage: 'deployment',
     severities: ['info'],
-    payload: z.object({ version: z.number().int().positive() }),
-    meaning: 'A DeploymentVersion became the live champion.',
+    payload: z.object({ version: z.number().int().positive(), slot: z.string().optional(), superseded: z.number().int().positive().optional() }),
+    meaning: 'A DeploymentVersion became the live champion (superseding the previous one).',
   }),
   deployment_rejected: def({
     stage: 'deployment',
     severities: ['warning'],
-    payload: z.object({ version: z.number().int().positive(), reason: z.string() }),
+    payload: z.object({ version: z.number().int().positive(), reason: z.string(), slot: z.string().optional() }),
     meaning: 'A DeploymentVersion was rejected by a user.',
   }),
   deployment_rolled_back: def({
     stage: 'deployment',
     severities: ['warning'],
-    payload: z.object({ from_version: z.number().int().positive(), to_version: z.number().int().positive() }),
+    payload: z.object({ from_version: z.number().int().positive(), to_version: z.number().int().positive(), slot: z.string().optional() }),
     meaning: 'The live version was rolled back to its predecessor.',
   }),
   deployment_smoke_failed: def({
@@ -496,13 +509,13 @@ export const REASON_CODES = {
   deployment_promote_blocked: def({
     stage: 'deployment',
     severities: ['error'],
-    payload: z.object({ version: z.number().int().positive().optional(), failed_gates: z.array(z.string()) }),
+    payload: z.object({ version: z.number().int().positive().optional(), failed_gates: z.array(z.string()), slot: z.string().optional() }),
     meaning: 'Promotion was refused because the run is not promotable.',
   }),
   deployment_rollback_no_predecessor: def({
     stage: 'deployment',
     severities: ['error'],
-    payload: z.object({ version: z.number().int().positive().optional() }),
+    payload: z.object({ version: z.number().int().positive().optional(), slot: z.string().optional() }),
     meaning: 'A rollback was asked for but there is no earlier version.',
   }),
   deployment_drift_checked: def({

@@ -16,8 +16,10 @@ const root = join(import.meta.dirname, '..', '..', '..');
  */
 const pendingFor = (stages: readonly Stage[], why: string): Array<[string, string]> =>
   REASON_CODE_LIST.filter((c) => stages.includes(REASON_CODES[c].stage)).map((c) => [c, why]);
+/** Codes of a pending stage that already have an emitter (the slot decider of libs/deployments). */
+const EMITTED_EARLY = new Set(['deployment_created', 'deployment_promoted', 'deployment_rejected', 'deployment_rolled_back', 'deployment_promote_blocked', 'deployment_rollback_no_predecessor']);
 const PENDING: Readonly<Record<string, string>> = Object.fromEntries([
-  ...pendingFor(['eval', 'export', 'deployment'], 'evaluate/export/deploy issue'),
+  ...pendingFor(['eval', 'export', 'deployment'], 'evaluate/export/deploy issue').filter(([c]) => !EMITTED_EARLY.has(c)),
 ]);
 
 const ALL_STAGES: readonly Stage[] = ['ingestion', 'cleaning', 'preparation', 'training', 'eval', 'export', 'deployment', 'system', 'demo'];
@@ -27,6 +29,7 @@ const OWNERS: ReadonlyArray<{ prefix: string; stages: readonly Stage[]; requeste
   { prefix: 'apps/cli/', stages: ['system'], requested: true },
   { prefix: 'apps/demo-worker/', stages: ['demo'] },
   { prefix: 'libs/demo-run/', stages: ['demo'] },
+  { prefix: 'libs/deployments/', stages: ['deployment'] },
   { prefix: 'apps/projector/', stages: ['system'] },
   { prefix: 'apps/ingestion/', stages: ['ingestion', 'system'] },
   { prefix: 'apps/mapping/', stages: ['ingestion', 'system'] },
