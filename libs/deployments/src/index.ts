@@ -1,1 +1,2 @@
 export * from './slot.js';
+export * from './drift.js';
