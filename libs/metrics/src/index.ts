@@ -1,0 +1,15 @@
+export type { PrecisionRecallF1 } from './common.js';
+export { splitWhitespace } from './common.js';
+export * from './classification.js';
+export * from './qa.js';
+export * from './rag.js';
+export * from './spans.js';
+export * from './fields.js';
+export * from './alignment.js';
+export { tokenize13a } from './tokenize-13a.js';
+export * from './bleu.js';
+export * from './chrf.js';
+export * from './rouge.js';
+export * from './transcript.js';
+export * from './safety.js';
+export * from './bootstrap.js';
