@@ -15,6 +15,7 @@ import {
   reshape,
   rmsNorm,
   swiglu,
+  type AttentionWeights,
   type Tensor,
 } from '@distillery/autodiff';
 import type { DecoderConfig } from '@distillery/models';
@@ -110,23 +111,21 @@ function projection(module: string, bias: boolean, weight: WeightLookup, lora: L
   };
 }
 
-/** Logits [B, S, vocab] of the decoder. */
-export function decoderLogits(config: DecoderConfig, weight: WeightLookup, inputs: DecoderInputs, lora?: LoraWiring): Tensor {
-  const g: Graph = inputs.ids.graph;
-  const [, s] = inputs.ids.shape as [number, number];
-  const dh = config.head_dim;
-  const grouped = config.num_attention_heads !== config.num_key_value_heads;
-  const mask = attentionMask(inputs.attentionMask, grouped);
-  const tables = rotaryTables(s, dh, config.rope_theta, config.rope_scaling?.factor ?? 1);
-  const rope = { cos: g.constant([s, dh], tables.cos), sin: g.constant([s, dh], tables.sin) };
-  const eps = config.rms_norm_eps;
+/**
+ * The attention sub-layer of layer `layer`: x (the RMSNorm'ed hidden state) [B, S, hidden] → [B, S, hidden], with the
+ * layer's (possibly adapted) q/k/v/o projections. `decoderLogits` uses causal attention over the whole sequence; an
+ * inference graph can attend over a KV cache instead.
+ */
+export type SelfAttention = (x: Tensor, weights: AttentionWeights, layer: number) => Tensor;
 
-  const embed = weight('model.embed_tokens.weight');
-  let h = gather(embed, inputs.ids);
+/** Embedding and every decoder layer: the hidden state [B, S, hidden] before the final RMSNorm (see lmHead). */
+export function decoderLayers(config: DecoderConfig, weight: WeightLookup, ids: Tensor, selfAttention: SelfAttention, lora?: LoraWiring): Tensor {
+  const eps = config.rms_norm_eps;
+  let h = gather(weight('model.embed_tokens.weight'), ids);
   for (let l = 0; l < config.num_hidden_layers; l++) {
     const p = `model.layers.${l}`;
     const proj = (m: string, bias: boolean) => projection(`${p}.${m}`, bias, weight, lora);
-    const attn = attention(
+    const attn = selfAttention(
       rmsNorm(h, weight(`${p}.input_layernorm.weight`), eps),
       {
         q: proj('self_attn.q_proj', config.attention_bias),
@@ -134,7 +133,7 @@ export function decoderLogits(config: DecoderConfig, weight: WeightLookup, input
         v: proj('self_attn.v_proj', config.attention_bias),
         o: proj('self_attn.o_proj', config.attention_out_bias),
       },
-      { numHeads: config.num_attention_heads, numKvHeads: config.num_key_value_heads, headDim: dh, rope, mask },
+      l,
     );
     h = add(h, attn);
     const mlp = swiglu(rmsNorm(h, weight(`${p}.post_attention_layernorm.weight`), eps), {
@@ -144,8 +143,26 @@ export function decoderLogits(config: DecoderConfig, weight: WeightLookup, input
     });
     h = add(h, mlp);
   }
-  const head = config.tie_word_embeddings ? embed : weight('lm_head.weight');
-  return linearT(rmsNorm(h, weight('model.norm.weight'), eps), head);
+  return h;
+}
+
+/** Final RMSNorm and the tied (`embed_tokens`) or untied (`lm_head`) head: [..., hidden] → [..., vocab]. */
+export function lmHead(config: DecoderConfig, weight: WeightLookup, h: Tensor): Tensor {
+  const head = weight(config.tie_word_embeddings ? 'model.embed_tokens.weight' : 'lm_head.weight');
+  return linearT(rmsNorm(h, weight('model.norm.weight'), config.rms_norm_eps), head);
+}
+
+/** Logits [B, S, vocab] of the decoder. */
+export function decoderLogits(config: DecoderConfig, weight: WeightLookup, inputs: DecoderInputs, lora?: LoraWiring): Tensor {
+  const g: Graph = inputs.ids.graph;
+  const [, s] = inputs.ids.shape as [number, number];
+  const dh = config.head_dim;
+  const grouped = config.num_attention_heads !== config.num_key_value_heads;
+  const mask = attentionMask(inputs.attentionMask, grouped);
+  const tables = rotaryTables(s, dh, config.rope_theta, config.rope_scaling?.factor ?? 1);
+  const rope = { cos: g.constant([s, dh], tables.cos), sin: g.constant([s, dh], tables.sin) };
+  const causal: SelfAttention = (x, w) => attention(x, w, { numHeads: config.num_attention_heads, numKvHeads: config.num_key_value_heads, headDim: dh, rope, mask });
+  return lmHead(config, weight, decoderLayers(config, weight, inputs.ids, causal, lora));
 }
 
 /** log p(target) per position [B, S] (targets int64 [B, S]; masked positions must still hold valid ids). */

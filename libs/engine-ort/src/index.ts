@@ -30,5 +30,5 @@ export {
 export { openRun } from './run.js';
 export { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, loadCheckpoint, saveCheckpoint, type EngineCheckpoint } from './checkpoint.js';
 export { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, MERGED_SUBDIR } from './export.js';
-export { adapterConfig, loraModules, loraScale, PEFT_PREFIX, type LoraModule } from './lora.js';
-export { linearT, rotaryTables } from './decoder.js';
+export { adapterConfig, loraModules, loraScale, mergeAdapter, PEFT_PREFIX, type LoraModule } from './lora.js';
+export { decoderLayers, linearT, lmHead, rotaryTables, targetLogProbs, type SelfAttention, type WeightLookup } from './decoder.js';
