@@ -4,6 +4,7 @@ import type { ImporterDeps } from '@distillery/importer';
 import { API_OPTIONS, IMPORTER, type ApiOptions } from './api-options.js';
 import { DatasetsController } from './datasets.controller.js';
 import { TrainingController } from './training.controller.js';
+import { EvaluationsController } from './evaluations.controller.js';
 import { ImportsController } from './imports.controller.js';
 import { DemoRunsController } from './demo-runs.controller.js';
 import { MetaController } from './meta.controller.js';
@@ -15,7 +16,7 @@ export class ApiModule {
     return {
       module: ApiModule,
       imports: [PlatformModule.forRoot({ ...platform, app: 'api' })],
-      controllers: [HealthController, RunsController, DemoRunsController, MetaController, ImportsController, DatasetsController, TrainingController],
+      controllers: [HealthController, RunsController, DemoRunsController, MetaController, ImportsController, DatasetsController, TrainingController, EvaluationsController],
       providers: [
         { provide: API_OPTIONS, useValue: options },
         { provide: IMPORTER, useValue: importer },

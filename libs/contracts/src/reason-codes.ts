@@ -390,14 +390,44 @@ export const REASON_CODES = {
   eval_requested: def({
     stage: 'eval',
     severities: ['info'],
-    payload: z.object({ model_ref: ArtifactRef.optional(), pack: z.string().optional() }),
+    payload: z.object({
+      /** The training run whose result is evaluated (its model, base model and prepared dataset are looked up). */
+      training_run_id: RunId.optional(),
+      /** Or name them directly. */
+      model_ref: ArtifactRef.optional(),
+      base_model: z.string().optional(),
+      manifest_ref: ArtifactRef.optional(),
+      /** An eval pack as YAML / JSON text (default: the task profile's default pack). */
+      pack: z.string().optional(),
+      split: z.enum(['gold', 'eval']).optional(),
+      max_rows: z.number().int().positive().optional(),
+      compare_base: z.boolean().optional(),
+    }),
     meaning: 'A user or the lifecycle asked to evaluate a trained model.',
   }),
   eval_completed: def({
     stage: 'eval',
     severities: ['info', 'warning'],
-    payload: z.object({ metrics: z.record(z.string(), z.number()), promotable: z.boolean().optional(), report_ref: ArtifactRef.optional() }),
-    meaning: 'Evaluation finished; metrics and the promotability verdict are attached.',
+    payload: z.object({
+      /** Headline metrics, `lift.<metric>` (vs the base model) and `base.<metric>`. */
+      metrics: z.record(z.string(), z.number()),
+      promotable: z.boolean().optional(),
+      report_ref: ArtifactRef.optional(),
+      predictions_ref: ArtifactRef.optional(),
+      training_run_id: RunId.optional(),
+      task_profile: z.string().optional(),
+      rows: z.number().int().nonnegative().optional(),
+      /** The required gates that failed, each with its value and why. */
+      blocking: z.array(z.string()).optional(),
+      warnings: z.array(z.string()).optional(),
+    }),
+    meaning: 'Evaluation finished; metrics, the lift over the base model and the promotability verdict are attached.',
+  }),
+  eval_progress: def({
+    stage: 'eval',
+    severities: ['info'],
+    payload: z.object({ phase: z.enum(['candidate', 'base']), done: z.number().int().nonnegative(), total: z.number().int().nonnegative() }),
+    meaning: 'Rows evaluated so far, for the fine-tuned model and then the base model.',
   }),
   eval_runtime_error: def({
     stage: 'eval',

@@ -49,6 +49,7 @@ export const SERVICE_CONSUMERS: readonly ServiceConsumer[] = [
   { service: 'training', reasonCode: 'training_requested', maxAckPending: 1 },
   // A plan is redelivered after a trainer dies (resume from its last checkpoint): allow several attempts.
   { service: 'trainer', reasonCode: 'training_dispatched', maxAckPending: 1, maxDeliver: 10 },
+  { service: 'evaluation', reasonCode: 'eval_requested', maxAckPending: 1 },
 ];
 
 export const DEFAULT_STREAM_NAME = 'RUNEVENTS';

@@ -1,0 +1,190 @@
+/**
+ * The evaluation service on real NATS, a real (tiny) model and a LoRA adapter trained here on the bundled sentiment
+ * rows: `eval_requested` for a training run → `eval_completed` parented to it, with metrics that agree with the stored
+ * per-row predictions, the lift over the base model, and the verdict of the default or a custom eval pack; a missing
+ * dataset → `eval_dataset_missing`.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FileArtifactStore, putDirectory } from '@distillery/artifacts';
+import type { ArtifactRef, PreparedManifest, RunEvent, TransformedRow } from '@distillery/contracts';
+import { openRun } from '@distillery/engine-ort';
+import { decoderConfig, expectedTensorShapes, readModelFolder, trainBpe, writeModelFolder } from '@distillery/models';
+import { buildTrainPlan, parseRecipe } from '@distillery/recipes';
+import { batchSchedule, handlerFor, padBatch, tokenizeRendered, type ChatTokenizer, type TokenizedExample } from '@distillery/tasks';
+import type { RunningApp } from '@distillery/platform-nest';
+import { createLogger } from '@distillery/telemetry';
+import { natsService, repoRoot, waitFor, type ServiceHandle } from '@distillery/testing';
+import { isolatedSpine, type IsolatedSpine } from '@distillery/testing-spine';
+import { parseEvaluationConfig, startEvaluation, type EvalReport, type RowOutcome } from '../src/index.js';
+
+describe('the evaluation service', () => {
+  let nats: ServiceHandle;
+  let spine: IsolatedSpine;
+  let app: RunningApp;
+  const dataDir = mkdtempSync(join(tmpdir(), 'eval-svc-'));
+  const store = new FileArtifactStore(join(dataDir, 'artifacts'));
+  let manifestRef: ArtifactRef;
+  let baseDir = '';
+
+  /** A tiny Llama (BPE on the bundled Alice text, seeded weights) and a LoRA adapter trained on the sentiment rows. */
+  beforeAll(async () => {
+    nats = await natsService();
+    spine = await isolatedSpine('eval', nats, undefined, { DISTILLERY_DATA_DIR: dataDir, PROGRESS_EVERY_MS: '0', EVAL_MAX_ROWS: '60' });
+    const corpus = readFileSync(join(repoRoot, 'examples', 'corpora', 'gutenberg-alice', 'pg11.txt'), 'utf8').slice(2_000, 80_000);
+    const bpe = trainBpe(corpus, { vocabSize: 512 });
+    const config = decoderConfig({ model_type: 'llama', vocab_size: 512, hidden_size: 48, intermediate_size: 128, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, max_position_embeddings: 512, tie_word_embeddings: true });
+    let s = 7;
+    const next = () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31 - 0.5) * 0.1;
+    const weights = new Map([...expectedTensorShapes(config)].map(([name, shape]) => [name, { shape: [...shape], data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, name.includes('norm') ? () => 1 : next) }]));
+    baseDir = mkdtempSync(join(tmpdir(), 'eval-base-'));
+    await writeModelFolder(baseDir, { config, tensors: weights, tokenizer: { tokenizerJson: bpe.tokenizerJson, tokenizerConfig: bpe.tokenizerConfig } });
+
+    const lines = readFileSync(join(repoRoot, 'examples', 'datasets', 'uci-sentiment', 'yelp_labelled.txt'), 'utf8').trim().split('\n');
+    const rows: TransformedRow[] = lines.map((l, i) => {
+      const [text, label] = l.split('\t');
+      return { row_id: i.toString(16).padStart(32, '0'), source: { locator: 'tsv:yelp', resolved: '/yelp', position: i }, task_profile: 'classification', record: { text: text!.trim(), label: label!.trim() } };
+    });
+    const train = rows.slice(0, 400);
+    const gold = rows.slice(400, 460);
+    const manifest: PreparedManifest = {
+      schema_version: 1,
+      project_id: 'shop',
+      dataset_id: 'ds-shop',
+      created_at: '2026-11-22T00:00:00.000Z',
+      task_profile: 'classification',
+      output_schema: { fields: { text: 'string', label: 'string' }, scoring_mode: 'label_likelihood' },
+      label_set: ['0', '1'],
+      split: { strategy: { kind: 'random', seed: 1 }, ratios: { train: 0.8, eval: 0.08, gold: 0.12 } },
+      counts: { train: train.length, eval: 40, gold: gold.length, dropped: 0 },
+      artifacts: { train: await store.putJsonl(train), eval: await store.putJsonl(rows.slice(460)), gold: await store.putJsonl(gold) },
+      source_lineage: [{ locator: 'tsv:yelp', mapper_id: 'label_to_classification', rows: 500 }],
+    };
+    manifestRef = await store.put([JSON.stringify(manifest)], 'application/json');
+
+    // LoRA on the train rows, through the classification handler and the chat template, as the trainer does.
+    const folder = await readModelFolder(baseDir);
+    const tok = folder.tokenizer;
+    const chat: ChatTokenizer = {
+      encode: (t) => tok.encode(t, { addSpecialTokens: false }),
+      decode: (ids) => tok.decode([...ids]),
+      renderChat: (m, o) => tok.renderChat(m.map((x) => ({ role: x.role, content: x.content })), o),
+      eosTokenId: tok.eos!.id,
+      eosToken: tok.eos!.content,
+    };
+    const examples: TokenizedExample[] = train.map((r) => tokenizeRendered(r.row_id, handlerFor('classification').render(r.row_id, r.record, { label_set: ['0', '1'] }), chat, { max_seq_len: 96 }) as TokenizedExample);
+    const run = await openRun({ config, weights: await folder.checkpoint.readAll(), method: 'lora', lora: { r: 8, alpha: 16, dropout: 0, target_modules: ['q_proj', 'k_proj', 'v_proj', 'o_proj'] }, optim: { weight_decay: 0, max_grad_norm: 1, betas: [0.9, 0.999], eps: 1e-8 }, seed: 3, buckets: [32, 64, 96] });
+    const schedule = batchSchedule(examples.length, { batch: 16, epochs: 3, seed: 1, max_steps: 60 });
+    for (let step = 0; step < 60; step++) {
+      const batch = schedule.indicesAt(step).map((i) => examples[i]!);
+      const seq = [32, 64, 96].find((b) => b >= Math.max(...batch.map((e) => e.input_ids.length))) ?? 96;
+      await run.step(padBatch(batch, seq, tok.pad?.id ?? tok.eos!.id), { lr: 2e-2 });
+    }
+    const exported = await run.exportModel(join(dataDir, 'out'), { tokenizer: folder.tokenizerFiles, baseModel: `file:${baseDir}` });
+    await run.close();
+    await folder.close();
+    const modelRef = await putDirectory(store, exported.adapterDir!, 'peft-adapter', { run_id: 'train-1' });
+
+    const plan = buildTrainPlan({
+      run_id: 'train-1',
+      project_id: 'shop',
+      recipe: parseRecipe({ recipe_version: 1, base_model: `file:${baseDir}`, method: 'lora', batch: { per_device: 16 }, max_seq_len: 96 }),
+      manifest,
+      manifest_ref: manifestRef,
+      resolved_revision: 'test',
+      model: { parameters: 100_000, hidden_size: 48, layers: 2, heads: 4, vocab: 512, intermediate_size: 128 },
+      hardware: { cpu_cores: 2, memory_bytes: 8 * 2 ** 30, accelerators: [] },
+      shards: { train: [{ ...(await store.putJsonl(examples)), rows: examples.length }], eval: [] },
+    });
+    const planRef = await store.put([JSON.stringify(plan)], 'application/vnd.distillery.train-plan+json');
+    const pub = spine.log.publisher({ app: 'eval-test', version: '0' });
+    await pub.publish({ reason_code: 'training_dispatched', project_id: 'shop', run_id: 'train-1', summary: 'plan', payload: { plan_ref: planRef, engine: 'ort', total_steps: 60, method: 'lora' } });
+    await pub.publish({ reason_code: 'training_completed', project_id: 'shop', run_id: 'train-1', summary: 'done', payload: { model_ref: modelRef, engine: 'ort', method: 'lora', steps: 60 } });
+    app = await startEvaluation({ config: parseEvaluationConfig(spine.env), logger: createLogger('eval-test', 'error'), eventLog: spine.log, http: false });
+  }, 180_000);
+
+  afterAll(async () => {
+    await app?.stop();
+    await spine.cleanup();
+    await nats.stop();
+  });
+
+  const request = (runId: string, payload: Record<string, unknown>) =>
+    spine.log.publisher({ app: 'eval-test', version: '0' }).publish({ reason_code: 'eval_requested', project_id: 'shop', run_id: runId, parent_run_id: 'train-1', summary: 'evaluate', payload });
+  const eventsOf = async (runId: string): Promise<RunEvent[]> => {
+    const out: RunEvent[] = [];
+    for await (const batch of spine.log.read({ fromSeq: 1, follow: false, filterSubject: `${spine.log.subjectPrefix}.shop.${runId}.>` })) for (const m of batch) if (m.decoded.ok) out.push(m.decoded.event);
+    return out;
+  };
+  const outcome = (runId: string) =>
+    waitFor(`the outcome of ${runId}`, async () => (await eventsOf(runId)).find((e) => ['eval_completed', 'eval_runtime_error', 'eval_dataset_missing'].includes(e.reason_code)), { timeoutMs: 120_000 });
+  const json = async <T>(ref: ArtifactRef): Promise<T> => JSON.parse((await store.readBytes(ref)).toString('utf8')) as T;
+  const jsonl = async <T>(ref: ArtifactRef): Promise<T[]> => {
+    const out: T[] = [];
+    for await (const r of store.readJsonl<T>(ref)) out.push(r);
+    return out;
+  };
+
+  it('evaluates a training run on its gold rows against its base model: metrics agree with the stored predictions', async () => {
+    await request('eval-1', { training_run_id: 'train-1' });
+    const e = await outcome('eval-1');
+    expect(e.reason_code).toBe('eval_completed');
+    expect(e.parent_run_id).toBe('train-1');
+    if (process.env['EVAL_REPORT'] !== undefined) console.log(e.summary);
+    const p = e.payload as { metrics: Record<string, number>; report_ref: ArtifactRef; predictions_ref: ArtifactRef; promotable: boolean; rows: number };
+    expect(p.rows).toBe(60);
+    const preds = await jsonl<RowOutcome & { base_prediction: string | null; label_logprobs: Record<string, number> }>(p.predictions_ref);
+    expect(preds).toHaveLength(60);
+    // Each prediction is the more likely label, and the accuracies are the share of rows predicted right.
+    for (const r of preds) expect(r.prediction).toBe((r.label_logprobs['1'] as number) > (r.label_logprobs['0'] as number) ? '1' : '0');
+    const acc = preds.filter((r) => r.prediction === r.references[0]).length / 60;
+    const baseAcc = preds.filter((r) => r.base_prediction === r.references[0]).length / 60;
+    expect(p.metrics['accuracy']).toBeCloseTo(acc, 10);
+    expect(p.metrics['base.accuracy']).toBeCloseTo(baseAcc, 10);
+    expect(p.metrics['lift.accuracy']).toBeCloseTo(acc - baseAcc, 10);
+    const report = await json<EvalReport>(p.report_ref);
+    const ci = report.metrics['accuracy']!.ci!;
+    expect(ci[0]).toBeLessThanOrEqual(acc);
+    expect(ci[1]).toBeGreaterThanOrEqual(acc);
+    expect(ci[1] - ci[0]).toBeGreaterThan(0);
+    const cells = report.confusion!.matrix.flat().reduce((a, b) => a + b, 0) + report.confusion!.unparseable.reduce((a, b) => a + b, 0);
+    expect(cells).toBe(60);
+    expect(report.confusion!.matrix[0]![0]! + report.confusion!.matrix[1]![1]!).toBe(Math.round(acc * 60));
+    // The default pack: not worse than the base model (point lift ≥ 0) → the verdict follows the measured lift.
+    expect(report.verdict.gates[0]).toMatchObject({ kind: 'relative', metric: 'accuracy', value: expect.closeTo(acc - baseAcc, 10) });
+    expect(p.promotable).toBe(acc - baseAcc >= 0);
+    expect((await eventsOf('eval-1')).some((x) => x.reason_code === 'eval_progress')).toBe(true);
+  }, 150_000);
+
+  it('a custom eval pack with a gate the model fails makes it not promotable, naming the gate, value and why', async () => {
+    const pack = 'eval_pack_version: 1\nname: strict\ngates:\n  - { metric: accuracy, gte: 0.99 }\n  - { metric: macro_f1, gte: 0, required: false }\n';
+    await request('eval-2', { training_run_id: 'train-1', pack, compare_base: false, max_rows: 20 });
+    const e = await outcome('eval-2');
+    expect(e.reason_code).toBe('eval_completed');
+    expect(e.severity).toBe('warning');
+    const p = e.payload as { promotable: boolean; blocking: string[]; metrics: Record<string, number> };
+    expect(p.promotable).toBe(false);
+    expect(p.blocking).toEqual([`accuracy ≥ 0.99: accuracy ${String(Number(p.metrics['accuracy']!.toFixed(4)))} < 0.99`]);
+    expect(p.metrics['base.accuracy']).toBeUndefined();
+  }, 150_000);
+
+  it('a pack that does not parse is refused with eval_runtime_error naming the field', async () => {
+    await request('eval-3', { training_run_id: 'train-1', pack: 'eval_pack_version: 1\nname: x\ngates: [{ metric: accuracy }]' });
+    const e = await outcome('eval-3');
+    expect(e.reason_code).toBe('eval_runtime_error');
+    expect(e.summary).toMatch(/gates\[0\]: give exactly one of gte or lte/);
+  }, 60_000);
+
+  it('a manifest whose splits are not in the store ends with eval_dataset_missing, naming them', async () => {
+    const gone = (n: string) => ({ uri: `artifact://sha256/${n.repeat(64)}`, sha256: n.repeat(64), bytes: 1, media_type: 'application/x-ndjson' });
+    const manifest = { ...(await json<PreparedManifest>(manifestRef)), artifacts: { train: gone('a'), eval: gone('b'), gold: gone('c') } };
+    const ref = await store.put([JSON.stringify(manifest)], 'application/json');
+    const modelRef = ((await eventsOf('train-1')).find((x) => x.reason_code === 'training_completed')!.payload as { model_ref: ArtifactRef }).model_ref;
+    await request('eval-4', { model_ref: modelRef, base_model: `file:${baseDir}`, manifest_ref: ref });
+    const e = await outcome('eval-4');
+    expect(e.reason_code).toBe('eval_dataset_missing');
+    expect((e.payload as { missing: string[] }).missing).toEqual([`the gold split (artifact://sha256/${'c'.repeat(64)}) is not in the artifact store`, `the eval split (artifact://sha256/${'b'.repeat(64)}) is not in the artifact store`]);
+  }, 60_000);
+});
