@@ -8,6 +8,7 @@ import { parseMappingConfig, startMapping } from '@distillery/app-mapping';
 import { parsePreparationConfig, startPreparation } from '@distillery/app-preparation';
 import { parseTrainerConfig, startTrainer } from '@distillery/app-trainer';
 import { parseTrainingConfig, startTraining } from '@distillery/app-training';
+import { parseEvaluationConfig, startEvaluation } from '@distillery/app-evaluation';
 import { parseProjectorConfig, startProjector, type ProjectorService } from '@distillery/app-projector';
 import { ensureNats, type EmbeddedNats } from './nats-server.js';
 import type { CliConfig } from './config.js';
@@ -55,6 +56,7 @@ export async function startSystem(
     apps.push(await startPreparation({ config: parsePreparationConfig(env), logger, eventLog: log, http: false }));
     apps.push(await startTraining({ config: parseTrainingConfig(env), logger, eventLog: log, http: false }));
     apps.push(await startTrainer({ config: parseTrainerConfig(env), logger, eventLog: log, http: false }));
+    apps.push(await startEvaluation({ config: parseEvaluationConfig(env), logger, eventLog: log, http: false }));
     const api = await startApi({ config: parseApiConfig(env), logger, eventLog: log, database: db });
     apps.push(api);
     return { apiUrl: api.url!, log, db, projector: projector.projector, nats, stop };

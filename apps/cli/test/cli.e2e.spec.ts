@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileArtifactStore } from '@distillery/artifacts';
-import { EventLog, buildTopology } from '@distillery/eventlog';
+import { EventLog, SERVICE_CONSUMERS, buildTopology, durableName } from '@distillery/eventlog';
 import { builtEntry, freePort, natsService, repoRoot, spawnNode, uniqueName, waitFor, type ServiceHandle } from '@distillery/testing';
 
 describe('distillery CLI', () => {
@@ -91,14 +91,9 @@ describe('distillery CLI', () => {
     expect(await apply.exited).toBe(0);
     const report = JSON.parse(apply.output().trim().split('\n').pop()!) as { stream: { action: string }; consumers: unknown[] };
     expect(report.stream.action).toBe('unchanged');
-    expect(report.consumers).toEqual([
-      { durable: 'demo-worker--demo_run_requested', action: 'updated' },
-      { durable: 'mapping--dataset_import_requested', action: 'updated' },
-      { durable: 'preparation--cleaning_requested', action: 'updated' },
-      { durable: 'preparation--dataset_prep_requested', action: 'updated' },
-      { durable: 'training--training_requested', action: 'updated' },
-      { durable: 'trainer--training_dispatched', action: 'updated' },
-    ]);
+    // Every service consumer of the topology, in order, each found and brought up to date.
+    expect(report.consumers).toEqual(SERVICE_CONSUMERS.map((c) => ({ durable: durableName(c.service, c.reasonCode), action: 'updated' })));
+    expect(report.consumers).toContainEqual({ durable: 'trainer--training_dispatched', action: 'updated' });
   });
 
   it('`projections rebuild timeline` replays the log into a new version and records it', async () => {

@@ -33,7 +33,7 @@ export interface MadeTiny {
 }
 
 /** The version of the recipe below: a change to it makes cached tiny models stale. */
-const MAKE_TINY_VERSION = 1;
+const MAKE_TINY_VERSION = 2;
 const STAMP = 'distillery-make-tiny.json';
 
 /** The book itself: between Project Gutenberg's START and END markers, line endings normalised. */
@@ -101,12 +101,23 @@ export async function makeTinyModel(opts: MakeTinyOptions): Promise<MadeTiny> {
     pad_token_id: tokenizer.pad?.id ?? null,
   });
 
-  // Language modeling on the book: paragraphs joined with the end token, cut into windows of seq tokens.
+  // Language modeling on the book: paragraphs joined with the end token, cut into windows of seq tokens. Every
+  // third paragraph is a chat instead, rendered by the model's own chat template, so the template's tokens and short
+  // answers (a next sentence, a word count) are trained too: without them a fine-tune with frozen embeddings (LoRA)
+  // cannot learn to answer in the template, a toy model's blind spot real base models do not have.
   const ids: number[] = [];
-  for (const para of text.split(/\n{2,}/)) {
-    const p = para.replace(/\s+/g, ' ').trim();
-    if (p) ids.push(...tokenizer.encode(p, { addSpecialTokens: false }), eos);
-  }
+  const paragraphs = text.split(/\n{2,}/).map((p) => p.replace(/\s+/g, ' ').trim()).filter(Boolean);
+  paragraphs.forEach((p, i) => {
+    if (i % 3 !== 2) {
+      ids.push(...tokenizer.encode(p, { addSpecialTokens: false }), eos);
+      return;
+    }
+    const sentences = p.split(/(?<=[.!?])\s+/).filter((x) => x.length > 0);
+    const first = sentences[0] ?? p;
+    const answer = i % 2 === 0 && sentences.length > 1 ? (sentences[1] as string) : String(first.split(' ').length);
+    const question = answer === sentences[1] ? first : `How many words? ${first}`;
+    ids.push(...tokenizer.encode(tokenizer.renderChat([{ role: 'user', content: question }, { role: 'assistant', content: answer }], { addGenerationPrompt: false }), { addSpecialTokens: false }));
+  });
   const windows: TokenizedExample[] = [];
   for (let i = 0; i + settings.seq <= ids.length; i += settings.seq) {
     const w = ids.slice(i, i + settings.seq);

@@ -51,14 +51,14 @@ export const DEFAULT_SEQ_LEN: Readonly<Record<TaskProfile, number>> = {
 
 /** Learning rate by method and model size: small models tolerate larger steps, large ones want smaller. */
 export function autopilotLearningRate(method: Method, parameters: number): number {
-  const table: Readonly<Record<Method, readonly [number, number, number]>> = {
-    // [< 100M, < 1B, ≥ 1B]
-    lora: [4e-4, 2e-4, 1e-4],
-    full: [5e-5, 2e-5, 1e-5],
-    dpo: [5e-6, 1e-6, 5e-7],
+  const table: Readonly<Record<Method, readonly [number, number, number, number]>> = {
+    // [< 10M (toy models, e.g. make-tiny's: narrow layers need far larger steps), < 100M, < 1B, ≥ 1B]
+    lora: [1e-2, 4e-4, 2e-4, 1e-4],
+    full: [1e-3, 5e-5, 2e-5, 1e-5],
+    dpo: [1e-4, 5e-6, 1e-6, 5e-7],
   };
-  const [small, mid, large] = table[method];
-  return parameters < 100e6 ? small : parameters < 1e9 ? mid : large;
+  const [toy, small, mid, large] = table[method];
+  return parameters < 10e6 ? toy : parameters < 100e6 ? small : parameters < 1e9 ? mid : large;
 }
 
 /** LoRA rank by model size (alpha = 2r); all seven linear layers adapted; more dropout on small datasets. */

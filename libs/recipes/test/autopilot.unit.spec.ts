@@ -172,7 +172,7 @@ describe('autopilot: a tiny dataset of 20 rows', () => {
     expect(r.recipe.optim.epochs).toBe(5);
     expect(r.estimates.total_steps).toBe(AUTOPILOT_RULES.min_total_steps);
     expect(r.recipe.method === 'lora' && r.recipe.lora.r).toBe(8);
-    expect(r.recipe.optim.learning_rate).toBe(4e-4);
+    expect(r.recipe.optim.learning_rate).toBe(1e-2);
     expect(r.recipe.optim.warmup_ratio).toBe(0.1);
     expect(r.warnings).toContain('only 20 train rows: expect memorisation; the gold set will tell whether the model generalises');
     expect(r.recipe.max_duration).toBe(600);

@@ -4,6 +4,7 @@ import type { StructuredLogger } from '@distillery/telemetry';
 import { ApiClient } from '../api-client.js';
 import { cleanCommand, prepareCommand } from './datasets.js';
 import { makeTiny } from './models.js';
+import { evalCommand } from './eval.js';
 import { trainCommand } from './train.js';
 import { followImport } from './import.js';
 import type { CliConfig } from '../config.js';
@@ -133,6 +134,12 @@ export async function demoCommand(config: CliConfig, logger: StructuredLogger, o
           const runs = await api.request<{ items: Array<{ run_id: string }> }>('/api/projects/quickstart/training');
           const last = runs.items.at(-1)!;
           process.stdout.write(`\nTimeline of ${last.run_id}:\n\n${renderTimelineTree(await api.timelineTree(last.run_id, 'quickstart'))}\n\n`);
+        }
+        // Evaluate: the adapter and its base model on the gold sentences — did fine-tuning help?
+        if (trainCode === 0) {
+          say('');
+          const evalCode = await evalCommand(api, { project: 'quickstart', base: true, json: opts.json }, opts.timeoutMs);
+          ok = ok && evalCode === 0;
         }
       }
     }
