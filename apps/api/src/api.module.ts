@@ -7,6 +7,7 @@ import { TrainingController } from './training.controller.js';
 import { EvaluationsController } from './evaluations.controller.js';
 import { ImportsController } from './imports.controller.js';
 import { DemoRunsController } from './demo-runs.controller.js';
+import { FailureClustersController } from './failure-clusters.controller.js';
 import { MetaController } from './meta.controller.js';
 import { RunsController } from './runs.controller.js';
 
@@ -16,7 +17,7 @@ export class ApiModule {
     return {
       module: ApiModule,
       imports: [PlatformModule.forRoot({ ...platform, app: 'api' })],
-      controllers: [HealthController, RunsController, DemoRunsController, MetaController, ImportsController, DatasetsController, TrainingController, EvaluationsController],
+      controllers: [HealthController, RunsController, DemoRunsController, MetaController, ImportsController, DatasetsController, TrainingController, EvaluationsController, FailureClustersController],
       providers: [
         { provide: API_OPTIONS, useValue: options },
         { provide: IMPORTER, useValue: importer },

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { DISTILLERY_VERSION } from '@distillery/contracts';
 import { cleanBody, prepareBody } from './datasets.dto.js';
 import { demoRunBody, eventsQuery, runQuery, streamQuery, timelineQuery } from './dto.js';
+import { failureClustersQuery } from './failure-clusters.controller.js';
 import { dryRunBody, importBody, introspectBody } from './imports.dto.js';
 
 type JsonSchema = { properties?: Record<string, unknown>; required?: string[] };
@@ -56,6 +57,28 @@ export function openApiDocument(maxPage: number) {
           summary: 'Server-sent events: the run’s events from the log, then live (resume with Last-Event-ID)',
           parameters: [pathParam('runId'), ...queryParams(streamQuery)],
           responses: { '200': { description: 'text/event-stream; event `run_event`, id = stream sequence' } },
+        },
+      },
+      '/api/failure-clusters': {
+        get: {
+          summary: 'Failure clusters: error/critical events grouped by project, stage, reason code and normalised summary; newest last_seen first, cursor-paged',
+          parameters: queryParams(failureClustersQuery(maxPage)),
+          responses: {
+            '200': { description: '{ items: [{ cluster_id, signature, count, runs_count, recent_run_ids, first_seen, last_seen, known_fix, … }], next_cursor }' },
+            '400': problem,
+          },
+        },
+      },
+      '/api/failure-clusters/{id}': {
+        get: {
+          summary: 'One failure cluster with its newest exemplars, affected runs and known-fix hint (a unique 8+ hex prefix of the id will do)',
+          parameters: [pathParam('id')],
+          responses: {
+            '200': { description: 'cluster with exemplars, affected_runs and known_fix' },
+            '400': problem,
+            '404': { description: 'no such cluster' },
+            '409': { description: 'ambiguous_cluster_id: the prefix matches several clusters' },
+          },
         },
       },
       '/api/demo-runs': {

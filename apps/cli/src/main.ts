@@ -83,8 +83,8 @@ program
 
 program
   .command('serve')
-  .description('run one app as its own process: api | projector | mapping | demo-worker')
-  .argument('<app>', 'api | projector | mapping | demo-worker')
+  .description('run one app as its own process')
+  .argument('<app>', 'api | projector | mapping | preparation | training | trainer | evaluation | demo-worker')
   .action(async (app: string) => {
     const { runStandalone } = await import('@distillery/platform-nest');
     if (app === 'api') {
@@ -105,11 +105,14 @@ program
     } else if (app === 'trainer') {
       const m = await import('@distillery/app-trainer');
       await runStandalone('trainer', m.parseTrainerConfig, (c, logger) => m.startTrainer({ config: c, logger, http: true }));
+    } else if (app === 'evaluation') {
+      const m = await import('@distillery/app-evaluation');
+      await runStandalone('evaluation', m.parseEvaluationConfig, (c, logger) => m.startEvaluation({ config: c, logger, http: true }));
     } else if (app === 'demo-worker') {
       const m = await import('@distillery/app-demo-worker');
       await runStandalone('demo-worker', m.parseDemoWorkerConfig, (c, logger) => m.startDemoWorker({ config: c, logger, http: true }));
     } else {
-      say(`unknown app '${app}': expected api, projector, mapping, preparation, training, trainer or demo-worker`);
+      say(`unknown app '${app}': expected api, projector, mapping, preparation, training, trainer, evaluation or demo-worker`);
       process.exit(2);
     }
   });
@@ -230,6 +233,20 @@ train
   .action(async (runId: string, o: { project: string }) => process.exit(await (await import('./commands/train.js')).trainCancel(await api(), o.project, runId)));
 
 program
+  .command('eval')
+  .description('evaluate a trained model on the gold set against its base model: metrics with intervals, the lift, the eval pack gates')
+  .option('--project <project_id>', 'project', 'default')
+  .option('--run <training_run_id>', 'the training run (default: the latest completed)')
+  .option('--pack <file>', 'an eval pack (YAML): metrics and gates (default: the task profile’s default pack)')
+  .option('--split <split>', 'gold (default) or eval')
+  .option('--max-rows <n>', 'rows to evaluate', (v) => Number.parseInt(v, 10))
+  .option('--no-base', 'skip the base model (no lift)')
+  .option('--json', 'machine-readable output', false)
+  .action(async (o: { project: string; run?: string; pack?: string; split?: 'gold' | 'eval'; maxRows?: number; base: boolean; json: boolean }) =>
+    process.exit(await (await import('./commands/eval.js')).evalCommand(await api(), o)),
+  );
+
+program
   .command('models')
   .description('base models')
   .command('make-tiny')
@@ -252,6 +269,27 @@ program
   .option('--project <project_id>', 'project', 'default')
   .option('--json', 'JSON', false)
   .action(async (rowId: string, o: { project: string; json: boolean }) => process.exit(await (await import('./commands/datasets.js')).rowsExplain(await api(), o.project, rowId, o.json)));
+
+const failures = program.command('failures').description('failure clusters: error and critical events grouped by stage, reason code and normalised summary, with known fixes');
+failures
+  .command('list')
+  .description('failure clusters, newest last seen first: events, affected runs, signature')
+  .option('--project <project_id>', 'only this project (default: all)')
+  .option('--stage <stage>', 'only this stage (ingestion, cleaning, preparation, training, eval, export, deployment, system, demo)')
+  .option('--code <reason_code>', 'only this reason code (e.g. training_oom)')
+  .option('--since <time>', 'seen since: an ISO date or time, or a span back from now (30m, 24h, 7d, 2w)')
+  .option('--until <time>', 'first seen before this time (same forms as --since)')
+  .addOption(new Option('--limit <n>', 'show at most n clusters').argParser(intArg('limit', 1, 10_000)).default(20))
+  .option('--json', 'JSON', false)
+  .action(async (o: { project?: string; stage?: string; code?: string; since?: string; until?: string; limit: number; json: boolean }) =>
+    process.exit(await (await import('./commands/failures.js')).failuresList(await api(), o)),
+  );
+failures
+  .command('show')
+  .description('one cluster: counts, affected runs, newest events and the known fix')
+  .argument('<id>', 'a cluster id, or a unique prefix of at least 8 hex digits')
+  .option('--json', 'JSON', false)
+  .action(async (id: string, o: { json: boolean }) => process.exit(await (await import('./commands/failures.js')).failuresShow(await api(), id, o.json)));
 
 program
   .command('timeline')

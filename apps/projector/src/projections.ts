@@ -1,6 +1,7 @@
 import type { FileArtifactStore } from '@distillery/artifacts';
 import { dataTasksProjection, importsProjection, trainingRunsProjection } from '@distillery/data-views';
 import type { Logger } from '@distillery/eventlog';
+import { failureClustersProjection } from '@distillery/failure-clusters';
 import { rowLineageProjection } from '@distillery/lineage';
 import type { Projection } from '@distillery/projection-runtime';
 import { runEventsProjection, timelineProjection } from '@distillery/timeline';
@@ -13,11 +14,11 @@ export interface ProjectionDeps {
 
 /** Every read model the projector maintains, by name (`distillery projections rebuild <name>`). */
 export function projections(deps: ProjectionDeps): Readonly<Record<string, Projection>> {
-  const all = [timelineProjection, runEventsProjection, importsProjection, dataTasksProjection, trainingRunsProjection, rowLineageProjection(deps.artifacts, deps.logger ? { logger: deps.logger } : {})];
+  const all = [timelineProjection, runEventsProjection, importsProjection, dataTasksProjection, trainingRunsProjection, rowLineageProjection(deps.artifacts, deps.logger ? { logger: deps.logger } : {}), failureClustersProjection];
   return Object.fromEntries(all.map((p) => [p.name, p]));
 }
 
-export const PROJECTION_NAMES = ['timeline', 'run_events', 'imports', 'data_tasks', 'training_runs', 'row_lineage'] as const;
+export const PROJECTION_NAMES = ['timeline', 'run_events', 'imports', 'data_tasks', 'training_runs', 'row_lineage', 'failure_clusters'] as const;
 
 export function projectionByName(name: string, deps: ProjectionDeps): Projection {
   const p = projections(deps)[name];
