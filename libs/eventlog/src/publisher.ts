@@ -14,6 +14,7 @@ import {
   type RunEvent,
   type RunEventDraft,
 } from '@distillery/contracts';
+import { redact } from '@distillery/redaction';
 import { SpanKind, injectTraceHeaders, spanIds, tracer } from './trace-context.js';
 
 // UUIDv7 randomness from a pooled buffer: one getRandomValues call per id cost ~4–6 µs (tools/bench).
@@ -83,7 +84,12 @@ export class EventPublisher {
     this.producerTag = `${producer.app}@${producer.version}`;
   }
 
-  /** Fills the envelope, validates the whole event, and publishes it idempotently with trace context in headers. */
+  /**
+   * Fills the envelope, validates the whole event, and publishes it idempotently with trace context in headers.
+   * Secrets never enter the log: the payload and summary are scrubbed with @distillery/redaction first, so the stored
+   * (and returned) event carries `[REDACTED:<kind>]` markers instead; only how many were removed is recorded, in the
+   * `Distillery-Redactions` header and the `distillery.redactions` span attribute.
+   */
   async publish<C extends ReasonCode>(draft: RunEventDraft<C>, ctx: PublishContext = {}): Promise<PublishResult> {
     const spec = REASON_CODES[draft.reason_code];
     return tracer().startActiveSpan(
@@ -93,6 +99,9 @@ export class EventPublisher {
         try {
           const id = eventId();
           const causationId = ctx.causedBy?.id ?? null;
+          const payload = redact(draft.payload, 'payload');
+          const summary = redact(draft.summary, 'summary');
+          const redactions = payload.redactions.length + summary.redactions.length;
           const event = {
             id,
             project_id: draft.project_id,
@@ -102,8 +111,8 @@ export class EventPublisher {
             reason_code: draft.reason_code,
             severity: draft.severity ?? spec.severities[0],
             actor: draft.actor ?? `service:${this.producer.app}`,
-            summary: oneLineSummary(draft.summary),
-            payload: draft.payload,
+            summary: oneLineSummary(summary.value),
+            payload: payload.value,
             occurred_at: this.now().toISOString(),
             correlation_id: ctx.causedBy?.correlation_id ?? ctx.correlationId ?? id,
             causation_id: causationId,
@@ -125,6 +134,8 @@ export class EventPublisher {
           const hdrs = natsHeaders();
           injectTraceHeaders(trace.setSpan(context.active(), span), hdrs);
           hdrs.set('Distillery-Event-Id', id);
+          if (redactions > 0) hdrs.set('Distillery-Redactions', String(redactions));
+          span.setAttribute('distillery.redactions', redactions);
           const ack = await this.js.publish(subject, JSON.stringify(event), { msgID: msgId, headers: hdrs });
           span.setAttribute('messaging.nats.stream_seq', ack.seq);
           span.setAttribute('distillery.duplicate', ack.duplicate);

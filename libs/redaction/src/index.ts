@@ -1,0 +1,3 @@
+export * from './keys.js';
+export * from './patterns.js';
+export * from './redactor.js';
