@@ -5,6 +5,8 @@ import { API_OPTIONS, IMPORTER, type ApiOptions } from './api-options.js';
 import { DatasetsController } from './datasets.controller.js';
 import { TrainingController } from './training.controller.js';
 import { EvaluationsController } from './evaluations.controller.js';
+import { ExportsController } from './exports.controller.js';
+import { DeploymentsController } from './deployments.controller.js';
 import { ImportsController } from './imports.controller.js';
 import { DemoRunsController } from './demo-runs.controller.js';
 import { FailureClustersController } from './failure-clusters.controller.js';
@@ -17,7 +19,7 @@ export class ApiModule {
     return {
       module: ApiModule,
       imports: [PlatformModule.forRoot({ ...platform, app: 'api' })],
-      controllers: [HealthController, RunsController, DemoRunsController, MetaController, ImportsController, DatasetsController, TrainingController, EvaluationsController, FailureClustersController],
+      controllers: [HealthController, RunsController, DemoRunsController, MetaController, ImportsController, DatasetsController, TrainingController, EvaluationsController, ExportsController, DeploymentsController, FailureClustersController],
       providers: [
         { provide: API_OPTIONS, useValue: options },
         { provide: IMPORTER, useValue: importer },

@@ -84,7 +84,7 @@ program
 program
   .command('serve')
   .description('run one app as its own process')
-  .argument('<app>', 'api | projector | mapping | preparation | training | trainer | evaluation | demo-worker')
+  .argument('<app>', 'api | projector | mapping | preparation | training | trainer | evaluation | export | deployment | demo-worker')
   .action(async (app: string) => {
     const { runStandalone } = await import('@distillery/platform-nest');
     if (app === 'api') {
@@ -108,11 +108,17 @@ program
     } else if (app === 'evaluation') {
       const m = await import('@distillery/app-evaluation');
       await runStandalone('evaluation', m.parseEvaluationConfig, (c, logger) => m.startEvaluation({ config: c, logger, http: true }));
+    } else if (app === 'export') {
+      const m = await import('@distillery/app-export');
+      await runStandalone('export', m.parseExportConfig, (c, logger) => m.startExport({ config: c, logger, http: true }));
+    } else if (app === 'deployment') {
+      const m = await import('@distillery/app-deployment');
+      await runStandalone('deployment', m.parseDeploymentConfig, (c, logger) => m.startDeployment({ config: c, logger, http: true }));
     } else if (app === 'demo-worker') {
       const m = await import('@distillery/app-demo-worker');
       await runStandalone('demo-worker', m.parseDemoWorkerConfig, (c, logger) => m.startDemoWorker({ config: c, logger, http: true }));
     } else {
-      say(`unknown app '${app}': expected api, projector, mapping, preparation, training, trainer, evaluation or demo-worker`);
+      say(`unknown app '${app}': expected api, projector, mapping, preparation, training, trainer, evaluation, export, deployment or demo-worker`);
       process.exit(2);
     }
   });
@@ -245,6 +251,52 @@ program
   .action(async (o: { project: string; run?: string; pack?: string; split?: 'gold' | 'eval'; maxRows?: number; base: boolean; json: boolean }) =>
     process.exit(await (await import('./commands/eval.js')).evalCommand(await api(), o)),
   );
+
+program
+  .command('export')
+  .description('export a trained model (hf, peft, onnx, gguf) as a bundle with a manifest, checked by a smoke and a parity run')
+  .requiredOption('--format <format>', 'hf | peft | onnx | gguf')
+  .option('--quant <type>', 'gguf: f32 | f16 (default) | q8_0 | q4_0')
+  .option('--project <project_id>', 'project', 'default')
+  .option('--run <training_run_id>', 'the training run (default: the latest completed)')
+  .option('--out <dir>', 'also write the bundle into this folder')
+  .option('--json', 'machine-readable output', false)
+  .action(async (o: { format: string; quant?: string; project: string; run?: string; out?: string; json: boolean }) =>
+    process.exit(await (await import('./commands/export.js')).exportCommand(await api(), config(), o)),
+  );
+
+const deploy = program
+  .command('deploy')
+  .description('deploy a trained model to a slot: a version with its eval, smoke and parity checks (promote with --promote)')
+  .option('--project <project_id>', 'project', 'default')
+  .option('--run <training_run_id>', 'the training run (default: the latest completed)')
+  .option('--slot <slot>', 'deployment slot', 'default')
+  .option('--target <target>', 'runner (built in) | vllm | llama-cpp | ollama', 'runner')
+  .option('--endpoint <url>', 'the OpenAI-compatible endpoint of an external target')
+  .option('--promote', 'promote the new version when its checks pass', false)
+  .option('--json', 'machine-readable output', false)
+  .action(async (o: { project: string; run?: string; slot: string; target: string; endpoint?: string; promote: boolean; json: boolean }) =>
+    process.exit(await (await import('./commands/deploy.js')).deployCommand(await api(), o)),
+  );
+for (const action of ['promote', 'reject', 'rollback', 'drift-check'] as const) {
+  const c = deploy.command(action).argument('<slot>').option('--project <project_id>', 'project', 'default').option('--json', 'machine-readable output', false);
+  if (action === 'promote' || action === 'reject') c.requiredOption('--version <n>', 'the version', (v) => Number.parseInt(v, 10));
+  if (action === 'reject') c.requiredOption('--reason <text>', 'why');
+  if (action === 'rollback') c.option('--reason <text>', 'why');
+  c.description(
+    { promote: 'make a version live (refused unless its eval, smoke and parity checks passed)', reject: 'reject a pending version', rollback: 're-promote the previous live version', 'drift-check': 're-run the gold set against the live endpoint and compare recent inputs with the training data' }[action],
+  ).action(async (slot: string, o: { project: string; json: boolean; version?: number; reason?: string }) =>
+    process.exit(
+      await (await import('./commands/deploy.js')).slotCommand(await api(), o.project, slot, action, { ...(o.version !== undefined ? { version: o.version } : {}), ...(o.reason ? { reason: o.reason } : {}) }, o.json),
+    ),
+  );
+}
+deploy
+  .command('status')
+  .argument('<slot>')
+  .option('--project <project_id>', 'project', 'default')
+  .option('--json', 'machine-readable output', false)
+  .action(async (slot: string, o: { project: string; json: boolean }) => process.exit(await (await import('./commands/deploy.js')).slotStatus(await api(), o.project, slot, o.json)));
 
 program
   .command('models')

@@ -9,12 +9,16 @@ import { parsePreparationConfig, startPreparation } from '@distillery/app-prepar
 import { parseTrainerConfig, startTrainer } from '@distillery/app-trainer';
 import { parseTrainingConfig, startTraining } from '@distillery/app-training';
 import { parseEvaluationConfig, startEvaluation } from '@distillery/app-evaluation';
+import { parseExportConfig, startExport } from '@distillery/app-export';
+import { parseDeploymentConfig, startDeployment } from '@distillery/app-deployment';
 import { parseProjectorConfig, startProjector, type ProjectorService } from '@distillery/app-projector';
 import { ensureNats, type EmbeddedNats } from './nats-server.js';
 import type { CliConfig } from './config.js';
 
 export interface RunningSystem {
   readonly apiUrl: string;
+  /** The built-in runner's OpenAI-compatible API (`/v1/...`). */
+  readonly runnerUrl: string;
   readonly log: EventLog;
   readonly db: DatabaseHandle;
   readonly projector: ProjectorService;
@@ -57,9 +61,13 @@ export async function startSystem(
     apps.push(await startTraining({ config: parseTrainingConfig(env), logger, eventLog: log, http: false }));
     apps.push(await startTrainer({ config: parseTrainerConfig(env), logger, eventLog: log, http: false }));
     apps.push(await startEvaluation({ config: parseEvaluationConfig(env), logger, eventLog: log, http: false }));
+    apps.push(await startExport({ config: parseExportConfig(env), logger, eventLog: log, http: false }));
+    // The built-in OpenAI-compatible runner: RUNNER_PORT when set, else any free port (printed by `up`).
+    const deployment = await startDeployment({ config: parseDeploymentConfig({ ...env, RUNNER_PORT: env['RUNNER_PORT'] ?? '0', RUNNER_HOST: env['RUNNER_HOST'] ?? '127.0.0.1' }), logger, eventLog: log, http: false });
+    apps.push(deployment);
     const api = await startApi({ config: parseApiConfig(env), logger, eventLog: log, database: db });
     apps.push(api);
-    return { apiUrl: api.url!, log, db, projector: projector.projector, nats, stop };
+    return { apiUrl: api.url!, runnerUrl: deployment.runnerUrl, log, db, projector: projector.projector, nats, stop };
   } catch (err) {
     await stop();
     throw err;

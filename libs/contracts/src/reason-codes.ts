@@ -22,6 +22,8 @@ const def = <S extends Stage, P extends z.ZodType>(d: ReasonCodeDefinition<S, P>
 
 const Locator = z.string().min(1);
 const Failure = FailureInfo;
+/** A deployment slot name: it becomes part of the slot's run id `deploy-<slot>`, so it stays subject-safe. */
+export const DeploymentSlot = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'slot must be 1-64 chars of lower-case letters, digits, _ or -');
 /** One imported source of a dataset: its accepted rows artifact and where they came from. */
 const DatasetInput = z.object({
   import_run_id: z.string().min(1),
@@ -29,6 +31,33 @@ const DatasetInput = z.object({
   mapper_id: z.string().min(1),
   rows: z.number().int().nonnegative(),
   ref: ArtifactRef,
+});
+
+/** One file of an export bundle, as its `distillery-export.json` manifest lists it. */
+const ExportFile = z.object({ path: z.string().min(1), bytes: z.number().int().nonnegative(), sha256: z.string().regex(/^[0-9a-f]{64}$/) });
+/** An export's smoke check: the bundle loaded in its runtime and generated for the gold prompts. */
+const ExportSmoke = z.object({
+  passed: z.boolean(),
+  detail: z.string(),
+  rows: z.number().int().nonnegative().optional(),
+  /** Rows that ended on a stop token (not at the token limit), and rows whose output was empty. */
+  stopped: z.number().int().nonnegative().optional(),
+  empty: z.number().int().nonnegative().optional(),
+});
+/** An export's parity check against the trained model: identical greedy outputs, or teacher-forced agreement (quantized). */
+const ExportParity = z.object({
+  passed: z.boolean(),
+  detail: z.string(),
+  mode: z.enum(['exact', 'teacher_forced']).optional(),
+  prompts: z.number().int().nonnegative().optional(),
+  /** Share of teacher-forced positions whose top-1 token is the trained model's (exact mode: prompts with identical outputs). */
+  token_agreement: z.number().min(0).max(1).optional(),
+  /** max / mean |Δ log p| of the compared tokens. */
+  max_abs_diff: z.number().nonnegative().optional(),
+  mean_abs_diff: z.number().nonnegative().optional(),
+  /** The tolerances applied (teacher-forced mode). */
+  min_token_agreement: z.number().optional(),
+  max_mean_abs_diff: z.number().optional(),
 });
 
 export const REASON_CODES = {
@@ -452,37 +481,98 @@ export const REASON_CODES = {
   export_requested: def({
     stage: 'export',
     severities: ['info'],
-    payload: z.object({ format: z.string(), quantization: z.string().optional() }),
+    payload: z.object({
+      /** hf | peft | onnx | gguf. */
+      format: z.string(),
+      /** gguf only: f32 | f16 | q8_0 | q4_0 (default f16). */
+      quantization: z.string().optional(),
+      // The fields below arrived with apps/export; optional because a request names either the training run or the
+      // model bundle and base model directly (all stay optional).
+      /** The training run whose result is exported (its model bundle, base model and prepared dataset are looked up). */
+      training_run_id: RunId.optional(),
+      /** Or name them directly: the `peft-adapter` / `hf-model` bundle and the base model locator. */
+      model_ref: ArtifactRef.optional(),
+      base_model: z.string().optional(),
+      /** The prepared manifest whose gold split gives the smoke / parity prompts (default: the training run's). */
+      manifest_ref: ArtifactRef.optional(),
+      /** Gold prompts used by the smoke and parity checks (default: the service's setting). */
+      check_rows: z.number().int().positive().optional(),
+    }),
     meaning: 'A user asked to export a trained model.',
   }),
   export_completed: def({
     stage: 'export',
     severities: ['info'],
-    payload: z.object({ format: z.string(), bundle_ref: ArtifactRef }),
+    payload: z.object({
+      format: z.string(),
+      bundle_ref: ArtifactRef,
+      // Optional: added with apps/export (the first emitter); every export it publishes carries them.
+      /** The weights' type: f32 for hf / peft / onnx, the GGUF file type for gguf. */
+      quantization: z.string().optional(),
+      /** Every file of the bundle (its manifest included). */
+      size_bytes: z.number().int().nonnegative().optional(),
+      /** The manifest's file list (sha256 and size of every file but the manifest itself). */
+      files: z.array(ExportFile).optional(),
+      smoke: ExportSmoke.optional(),
+      parity: ExportParity.optional(),
+      training_run_id: RunId.optional(),
+    }),
     meaning: 'An export bundle was written and passed its smoke and parity checks.',
   }),
   export_run_failed: def({
     stage: 'export',
     severities: ['error'],
-    payload: z.object({ format: z.string(), failure: Failure }),
+    payload: z.object({
+      format: z.string(),
+      failure: Failure,
+      /** Optional: set when the export was written but failed its smoke check (it never stops, empty output, does not load). */
+      smoke: ExportSmoke.optional(),
+      bundle_ref: ArtifactRef.optional(),
+    }),
     meaning: 'The export failed unexpectedly.',
   }),
   export_artifact_missing: def({
     stage: 'export',
     severities: ['error'],
-    payload: z.object({ missing: z.string() }),
+    payload: z.object({
+      missing: z.string(),
+      /** Optional: added with apps/export. */
+      format: z.string().optional(),
+    }),
     meaning: 'The checkpoint or adapter to export is not in the artifact store.',
   }),
   export_quantization_failed: def({
     stage: 'export',
     severities: ['error'],
-    payload: z.object({ quantization: z.string(), failure: Failure }),
+    payload: z.object({
+      quantization: z.string(),
+      failure: Failure,
+      /** Optional: added with apps/export. */
+      format: z.string().optional(),
+    }),
     meaning: 'Quantizing the weights failed.',
   }),
   export_parity_failed: def({
     stage: 'export',
     severities: ['error'],
-    payload: z.object({ max_abs_diff: z.number().optional(), token_agreement: z.number().optional(), failure: Failure.optional() }),
+    payload: z.object({
+      max_abs_diff: z.number().optional(),
+      token_agreement: z.number().optional(),
+      failure: Failure.optional(),
+      // Optional: added with apps/export, which fills them all.
+      format: z.string().optional(),
+      quantization: z.string().optional(),
+      /** The bundle that failed (kept for inspection; not to be deployed). */
+      bundle_ref: ArtifactRef.optional(),
+      parity: ExportParity.optional(),
+      /** The first gold prompt whose output differs: its index among the checked prompts, row id and text. */
+      prompt_index: z.number().int().nonnegative().optional(),
+      row_id: z.string().optional(),
+      prompt: z.string().optional(),
+      /** The trained model's output and the export's, for that prompt. */
+      expected: z.string().optional(),
+      actual: z.string().optional(),
+    }),
     meaning: 'The export does not reproduce the trained model within tolerance.',
   }),
 
@@ -490,8 +580,61 @@ export const REASON_CODES = {
   deployment_requested: def({
     stage: 'deployment',
     severities: ['info'],
-    payload: z.object({ target: z.string(), export_run_id: RunId.optional() }),
-    meaning: 'A user asked to deploy an export to a target.',
+    payload: z.object({
+      /** `runner` (the built-in OpenAI-compatible runner), or an external OpenAI-compatible target: vllm | llama-cpp | ollama. */
+      target: z.string(),
+      /** The export whose bundle is deployed (its `export_completed` gives the bundle and the parity result). */
+      export_run_id: RunId.optional(),
+      // The fields below arrived with apps/deployment; optional because a request names the training run, an
+      // export run or a bundle (any one), and the rest have defaults.
+      /** The slot (default `default`); its events live on the run `deploy-<slot>`. */
+      slot: DeploymentSlot.optional(),
+      /** The training run whose output is deployed (its `training_completed.model_ref`, its latest evaluation). */
+      training_run_id: RunId.optional(),
+      /** Or a bundle directly: a training output (`peft-adapter` / `hf-model`) or an export bundle. */
+      bundle_ref: ArtifactRef.optional(),
+      /** The evaluation whose verdict gates promotion (default: the training run's latest `eval_completed`). */
+      eval_run_id: RunId.optional(),
+      /** External targets: the OpenAI-compatible base URL the smoke and drift checks call. */
+      endpoint: z.url({ protocol: /^https?$/ }).optional(),
+    }),
+    meaning: 'A user asked to deploy a trained model or an export bundle to a slot of a target.',
+  }),
+  deployment_promote_requested: def({
+    stage: 'deployment',
+    severities: ['info'],
+    payload: z.object({ slot: DeploymentSlot, version: z.number().int().positive() }),
+    meaning: 'A user asked to promote a version of a slot to live (refused with deployment_promote_blocked when a check failed).',
+  }),
+  deployment_rollback_requested: def({
+    stage: 'deployment',
+    severities: ['info'],
+    payload: z.object({ slot: DeploymentSlot, reason: z.string().max(500).optional() }),
+    meaning: 'A user asked to roll the live version of a slot back to its predecessor.',
+  }),
+  deployment_reject_requested: def({
+    stage: 'deployment',
+    severities: ['info'],
+    payload: z.object({ slot: DeploymentSlot, version: z.number().int().positive(), reason: z.string().min(1).max(500) }),
+    meaning: 'A user asked to reject a pending version of a slot.',
+  }),
+  deployment_drift_check_requested: def({
+    stage: 'deployment',
+    severities: ['info'],
+    payload: z.object({ slot: DeploymentSlot }),
+    meaning: 'A user or the schedule asked for a drift check of the live version of a slot.',
+  }),
+  deployment_request_invalid: def({
+    stage: 'deployment',
+    severities: ['warning'],
+    payload: z.object({
+      /** The request that could not apply (its reason code), and why. */
+      request: z.string(),
+      slot: DeploymentSlot,
+      version: z.number().int().positive().optional(),
+      message: z.string(),
+    }),
+    meaning: 'A deployment request could not apply to the slot (unknown version, wrong status, nothing to deploy, no live version).',
   }),
   deployment_created: def({
     stage: 'deployment',
@@ -533,7 +676,12 @@ export const REASON_CODES = {
   deployment_smoke_failed: def({
     stage: 'deployment',
     severities: ['error'],
-    payload: z.object({ version: z.number().int().positive().optional(), failure: Failure }),
+    payload: z.object({
+      version: z.number().int().positive().optional(),
+      failure: Failure,
+      /** Optional: added with apps/deployment. */
+      slot: z.string().optional(),
+    }),
     meaning: 'The deployed endpoint failed its smoke check.',
   }),
   deployment_promote_blocked: def({
@@ -551,13 +699,29 @@ export const REASON_CODES = {
   deployment_drift_checked: def({
     stage: 'deployment',
     severities: ['info'],
-    payload: z.object({ metrics: z.record(z.string(), z.number()) }),
-    meaning: 'A scheduled drift check ran and found no drift.',
+    payload: z.object({
+      metrics: z.record(z.string(), z.number()),
+      // Optional: added with apps/deployment, which fills them all.
+      slot: z.string().optional(),
+      version: z.number().int().positive().optional(),
+      /** The signals found drifted (`metric:<name>`, `input:length|vocabulary|labels`); empty when none. */
+      drifted: z.array(z.string()).optional(),
+      /** One line per signal: what was compared, or why it was skipped. */
+      details: z.array(z.string()).optional(),
+    }),
+    meaning: 'A drift check ran (on request or on the schedule); its measurements, drifted or not.',
   }),
   deployment_drift_detected: def({
     stage: 'deployment',
     severities: ['warning', 'error'],
-    payload: z.object({ metrics: z.record(z.string(), z.number()), drifted: z.array(z.string()) }),
+    payload: z.object({
+      metrics: z.record(z.string(), z.number()),
+      drifted: z.array(z.string()),
+      // Optional: added with apps/deployment, which fills them all.
+      slot: z.string().optional(),
+      version: z.number().int().positive().optional(),
+      details: z.array(z.string()).optional(),
+    }),
     meaning: 'A drift check found a metric drop beyond its confidence bound or input drift.',
   }),
 

@@ -85,7 +85,7 @@ describe('the reason-code registry', () => {
       training: ['training_requested', 'preflight_passed', 'preflight_warning', 'training_dispatch_error', 'training_started', 'training_progress', 'training_checkpoint_saved', 'training_completed', 'training_oom', 'training_runtime_error', 'training_timeout', 'training_cancel_requested', 'training_cancelled'],
       eval: ['eval_requested', 'eval_completed', 'eval_progress', 'eval_runtime_error', 'eval_judge_unavailable', 'eval_dataset_missing'],
       export: ['export_requested', 'export_completed', 'export_run_failed', 'export_artifact_missing', 'export_quantization_failed', 'export_parity_failed'],
-      deployment: ['deployment_requested', 'deployment_created', 'deployment_promoted', 'deployment_rejected', 'deployment_rolled_back', 'deployment_smoke_failed', 'deployment_promote_blocked', 'deployment_rollback_no_predecessor', 'deployment_drift_checked', 'deployment_drift_detected'],
+      deployment: ['deployment_requested', 'deployment_created', 'deployment_promoted', 'deployment_rejected', 'deployment_rolled_back', 'deployment_smoke_failed', 'deployment_promote_blocked', 'deployment_rollback_no_predecessor', 'deployment_drift_checked', 'deployment_drift_detected', 'deployment_promote_requested', 'deployment_rollback_requested', 'deployment_reject_requested', 'deployment_drift_check_requested', 'deployment_request_invalid'],
       system: ['event_schema_invalid', 'system_config_invalid', 'extension_load_failed', 'extension_contract_invalid'],
     };
     for (const [stage, codes] of Object.entries(expected)) {

@@ -50,6 +50,12 @@ export const SERVICE_CONSUMERS: readonly ServiceConsumer[] = [
   // A plan is redelivered after a trainer dies (resume from its last checkpoint): allow several attempts.
   { service: 'trainer', reasonCode: 'training_dispatched', maxAckPending: 1, maxDeliver: 10 },
   { service: 'evaluation', reasonCode: 'eval_requested', maxAckPending: 1 },
+  { service: 'export', reasonCode: 'export_requested', maxAckPending: 1 },
+  { service: 'deployment', reasonCode: 'deployment_requested', maxAckPending: 1 },
+  { service: 'deployment', reasonCode: 'deployment_promote_requested', maxAckPending: 1 },
+  { service: 'deployment', reasonCode: 'deployment_rollback_requested', maxAckPending: 1 },
+  { service: 'deployment', reasonCode: 'deployment_reject_requested', maxAckPending: 1 },
+  { service: 'deployment', reasonCode: 'deployment_drift_check_requested', maxAckPending: 1 },
 ];
 
 export const DEFAULT_STREAM_NAME = 'RUNEVENTS';

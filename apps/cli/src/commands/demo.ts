@@ -1,15 +1,20 @@
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { classificationPrompt } from '@distillery/tasks';
 import type { StructuredLogger } from '@distillery/telemetry';
 import { ApiClient } from '../api-client.js';
 import { cleanCommand, prepareCommand } from './datasets.js';
 import { makeTiny } from './models.js';
 import { evalCommand } from './eval.js';
+import { exportCommand } from './export.js';
+import { chatCommand, deployCommand } from './deploy.js';
 import { trainCommand } from './train.js';
 import { followImport } from './import.js';
 import type { CliConfig } from '../config.js';
 import { color, formatDuration, ProgressBar, renderTimelineTree } from '../render.js';
 import { startSystem } from '../system.js';
+
+const out = (m: string): void => void process.stdout.write(`${m}\n`);
 
 async function waitFor(timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -140,6 +145,29 @@ export async function demoCommand(config: CliConfig, logger: StructuredLogger, o
           say('');
           const evalCode = await evalCommand(api, { project: 'quickstart', base: true, json: opts.json }, opts.timeoutMs);
           ok = ok && evalCode === 0;
+          // Export: ONNX (transformers.js layout) and GGUF (llama.cpp), each smoke- and parity-checked.
+          for (const e of [{ format: 'onnx' }, { format: 'gguf', quant: 'q8_0' }]) {
+            say('');
+            ok = ok && (await exportCommand(api, config, { ...e, project: 'quickstart', json: opts.json }, opts.timeoutMs)) === 0;
+          }
+          // Deploy: a version of the `default` slot (eval, smoke and parity checks), promoted, answering on the runner.
+          if (ok) {
+            say('');
+            ok = (await deployCommand(api, { project: 'quickstart', slot: 'default', target: 'runner', promote: true, json: opts.json }, opts.timeoutMs)) === 0;
+          }
+          if (ok) {
+            const question = 'The food was cold and the waiter never came back.';
+            const messages = [
+              { role: 'system', content: classificationPrompt(['0', '1']) },
+              { role: 'user', content: question },
+            ];
+            const answer = await chatCommand(system.runnerUrl, 'quickstart/default', messages, 8);
+            if (!opts.json) {
+              out(`\n${color.bold('POST')} ${system.runnerUrl}/v1/chat/completions  (model quickstart/default)`);
+              out(`  user       ${question}`);
+              out(`  ${answer.model}  ${JSON.stringify(answer.text)}  (finish_reason ${answer.finish_reason})`);
+            }
+          }
         }
       }
     }
