@@ -238,7 +238,7 @@ train
   .option('--project <project_id>', 'project', 'default')
   .action(async (runId: string, o: { project: string }) => process.exit(await (await import('./commands/train.js')).trainCancel(await api(), o.project, runId)));
 
-program
+const evalCmd = program
   .command('eval')
   .description('evaluate a trained model on the gold set against its base model: metrics with intervals, the lift, the eval pack gates')
   .option('--project <project_id>', 'project', 'default')
@@ -250,6 +250,16 @@ program
   .option('--json', 'machine-readable output', false)
   .action(async (o: { project: string; run?: string; pack?: string; split?: 'gold' | 'eval'; maxRows?: number; base: boolean; json: boolean }) =>
     process.exit(await (await import('./commands/eval.js')).evalCommand(await api(), o)),
+  );
+evalCmd
+  .command('show')
+  .description('show the per-row predictions of an evaluation: gold, prediction, base model (--wrong: only the wrong rows; --project, --json as for eval)')
+  .argument('<eval_run_id>')
+  .option('--wrong', 'only the rows the model got wrong', false)
+  .option('--limit <n>', 'rows to show', intArg('--limit', 1, 100_000), 20)
+  // --project and --json are eval's own options (commander hands them to the parent command wherever they stand).
+  .action(async (runId: string, _o: unknown, cmd: Command) =>
+    process.exit(await (await import('./commands/eval.js')).evalShowCommand(await api(), runId, cmd.optsWithGlobals<{ project: string; wrong: boolean; limit: number; json: boolean }>())),
   );
 
 program

@@ -9,6 +9,8 @@ export const evaluationConfigSchema = z.object({
   EVAL_MAX_ROWS: z.coerce.number().int().positive().default(200),
   EVAL_MAX_NEW_TOKENS: z.coerce.number().int().positive().default(96),
   EVAL_THREADS: z.coerce.number().int().positive().default(2),
+  /** LLM judge (an eval pack's `judge`): per-request timeout when the pack gives no `timeout_s`. */
+  EVAL_JUDGE_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   PROGRESS_EVERY_MS: z.coerce.number().int().nonnegative().default(1_000),
   HF_ENDPOINT: url(['http', 'https']).default('https://huggingface.co'),
   HF_TOKEN: z.string().min(1).optional(),

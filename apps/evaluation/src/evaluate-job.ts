@@ -6,8 +6,46 @@ import { PreparedManifest, type ArtifactRef, type TaskProfile, type TransformedR
 import { defaultEvalPack, judge, parseEvalPack, type EvalPack, type Verdict } from '@distillery/eval-packs';
 import { loadModel, type InferenceModel } from '@distillery/inference';
 import { resolveModel, type ResolveModelOptions } from '@distillery/models';
+import { handlerFor } from '@distillery/tasks';
+import { judgeRows, type JudgedRow } from './judge.js';
 import { predict } from './predict.js';
-import { gateInputs, scoreEval, type Lift, type MetricWithInterval, type RowOutcome, type ScoredEval } from './score.js';
+import { compareWith, gateInputs, judgeScore, scoreEval, type Lift, type MetricWithInterval, type RowOutcome, type ScoredEval } from './score.js';
+
+/** The live version of a deployment slot, whose model the candidate is compared with (the champion). */
+export interface ChampionInput {
+  readonly slot: string;
+  readonly version: number;
+  /** The live version's model: its training run's output, or the bundle it serves. */
+  readonly model_ref: ArtifactRef;
+  readonly training_run_id?: string;
+  /** The champion's base model (a peft-adapter champion), when it is not the candidate's. */
+  readonly base_model?: string;
+}
+
+/** What the report says about the champion: the version compared with, or why there was no comparison. */
+export interface ChampionInfo {
+  readonly slot: string;
+  readonly version?: number;
+  readonly training_run_id?: string;
+  readonly model_ref?: ArtifactRef;
+  /** Not compared, on purpose: e.g. the live version is the evaluated training run. */
+  readonly skipped?: string;
+  /** Could not be compared (its model is gone, does not load): champion gates fail for want of a lift. */
+  readonly unavailable?: string;
+}
+
+/** What the report says about the LLM judge. */
+export interface JudgeInfo {
+  readonly endpoint: string;
+  readonly model: string;
+  /** Rows rated, rows whose reply did not parse as a rating (left out of judge_score). */
+  readonly judged: number;
+  readonly unparseable: number;
+  /** The endpoint failed: no judge_score. */
+  readonly unavailable?: { readonly error_class: string; readonly message: string };
+  /** Not asked: e.g. a label task (the judge rates generated answers). */
+  readonly skipped?: string;
+}
 
 /** What is evaluated: a trained model (bundle) on a prepared dataset, against its base model. */
 export interface EvalInputs {
@@ -22,6 +60,8 @@ export interface EvalInputs {
   readonly max_rows?: number;
   /** Also evaluate the base model on the same rows: "did fine-tuning help?" (default true). */
   readonly compare_base?: boolean;
+  /** The slot's live version to compare with; or (`none`) why it is not compared, reported as such. */
+  readonly champion?: ChampionInput | { readonly none: ChampionInfo };
 }
 
 export interface EvalDeps {
@@ -31,6 +71,9 @@ export interface EvalDeps {
   /** Rows evaluated at most when the request does not say (default 200). */
   readonly maxRows?: number;
   readonly maxNewTokens?: number;
+  /** LLM judge: per-request timeout when the pack does not say (default 10 s), and where `api_key_env` is read. */
+  readonly judgeTimeoutMs?: number;
+  readonly env?: Readonly<Record<string, string | undefined>>;
   readonly onProgress?: (p: { phase: 'candidate' | 'base'; done: number; total: number }) => void;
 }
 
@@ -62,6 +105,11 @@ export interface EvalReport {
   readonly slices: ScoredEval['slices'];
   readonly base_metrics?: Record<string, MetricWithInterval>;
   readonly lifts?: Record<string, Lift>;
+  /** The slot's live version compared with (or why not), its metrics on the same rows and the paired lifts over it. */
+  readonly champion?: ChampionInfo;
+  readonly champion_metrics?: Record<string, MetricWithInterval>;
+  readonly champion_lifts?: Record<string, Lift>;
+  readonly judge?: JudgeInfo;
   readonly verdict: Verdict;
   /** Label tasks: the confusion matrix of the candidate (rows: gold label, columns: predicted, plus unparseable). */
   readonly confusion?: { readonly labels: readonly string[]; readonly matrix: number[][]; readonly unparseable: number[] };
@@ -71,6 +119,8 @@ export interface EvalOutcome {
   readonly report: EvalReport;
   readonly report_ref: ArtifactRef;
   readonly predictions_ref: ArtifactRef;
+  /** The pack's LLM judge could not be used: `eval_judge_unavailable`. */
+  readonly judge_unavailable?: { readonly endpoint: string; readonly failure: { readonly error_class: string; readonly message: string } };
 }
 
 async function readRows(store: FileArtifactStore, manifest: PreparedManifest, wanted: 'gold' | 'eval', limit: number): Promise<{ split: 'gold' | 'eval'; rows: TransformedRow[] }> {
@@ -106,14 +156,77 @@ function confusionOf(labels: readonly string[], rows: readonly RowOutcome[]): Ev
   return { labels, matrix, unparseable };
 }
 
-async function loadBundleModel(deps: EvalDeps, ref: ArtifactRef, baseDir: string, work: string): Promise<InferenceModel> {
+async function loadBundleModel(deps: EvalDeps, ref: ArtifactRef, baseDir: string, work: string, name = 'model'): Promise<InferenceModel> {
   const index = await readBundle(deps.store, ref);
-  const dir = join(work, 'model');
+  const dir = join(work, name);
   await materializeBundle(deps.store, ref, dir);
   const threads = deps.threads ?? 2;
   if (index.kind === 'peft-adapter') return loadModel(baseDir, { adapter: dir, threads });
   if (index.kind === 'hf-model') return loadModel(dir, { threads });
   throw new EvalRequestError(`the model bundle is a '${index.kind}', not a peft-adapter or an hf-model`);
+}
+
+interface ChampionComparison {
+  readonly info?: ChampionInfo;
+  /** Undefined: no champion (the gate passes: "no champion yet"); `{}` with no metrics: it could not be compared. */
+  readonly lifts?: Record<string, Lift>;
+  readonly metrics?: Record<string, MetricWithInterval>;
+  readonly outcomes?: readonly RowOutcome[];
+}
+
+/**
+ * The champion (the slot's live version) on the same rows, decoded the same way, and the candidate's paired lift over
+ * it. A champion whose model cannot be loaded is reported as unavailable with an empty lift table, so that a gate
+ * relative to it fails ("no <metric> lift vs champion") rather than passing as if there were no champion.
+ */
+async function compareWithChampion(
+  deps: EvalDeps,
+  champion: EvalInputs['champion'],
+  c: { rows: readonly TransformedRow[]; candidate: readonly RowOutcome[]; baseDir: string; work: string; ctx: Parameters<typeof scoreEval>[0]; bootstrap: EvalPack['bootstrap']; predictOptions: Parameters<typeof predict>[2] },
+): Promise<ChampionComparison> {
+  if (champion === undefined) return {};
+  if ('none' in champion) return { info: champion.none, ...(champion.none.unavailable ? { lifts: {} } : {}) };
+  const info: ChampionInfo = { slot: champion.slot, version: champion.version, model_ref: champion.model_ref, ...(champion.training_run_id ? { training_run_id: champion.training_run_id } : {}) };
+  let model: InferenceModel;
+  try {
+    const baseDir = champion.base_model ? (await resolveModel(champion.base_model, deps.models)).dir : c.baseDir;
+    model = await loadBundleModel(deps, champion.model_ref, baseDir, c.work, 'champion');
+  } catch (err) {
+    return { info: { ...info, unavailable: `the model of version ${champion.version} of slot '${champion.slot}' could not be loaded: ${String((err as Error).message ?? err).slice(0, 500)}` }, lifts: {} };
+  }
+  let outcomes: RowOutcome[];
+  try {
+    outcomes = await predict(model, c.rows, c.predictOptions);
+  } finally {
+    await model.close();
+  }
+  const cmp = compareWith(c.ctx, c.candidate, outcomes, c.bootstrap);
+  return { info, lifts: cmp.lifts, metrics: cmp.metrics, outcomes };
+}
+
+interface JudgeRun {
+  readonly info?: JudgeInfo;
+  readonly score?: MetricWithInterval;
+  readonly rows?: readonly JudgedRow[];
+  readonly unavailable?: NonNullable<EvalOutcome['judge_unavailable']>;
+}
+
+/** The pack's LLM judge over the candidate's generated answers (generation tasks only): `judge_score`, or why none. */
+async function runJudge(deps: EvalDeps, pack: EvalPack, profile: TaskProfile, rows: readonly TransformedRow[], candidate: readonly RowOutcome[], labels?: readonly string[]): Promise<JudgeRun> {
+  const cfg = pack.judge;
+  if (!cfg) return {};
+  const handler = handlerFor(profile);
+  const about = { endpoint: cfg.endpoint, model: cfg.model };
+  if (handler.decoding !== 'generate') return { info: { ...about, judged: 0, unparseable: 0, skipped: `the judge rates generated answers; ${profile} is not a generation task` } };
+  const items = candidate.map((o, i) => {
+    const r = handler.render(o.row_id, rows[i]!.record, labels ? { label_set: labels } : {});
+    const user = r.kind === 'chat' ? r.messages.filter((m) => m.role === 'user').at(-1)?.content : undefined;
+    return { row_id: o.row_id, references: o.references, prediction: o.prediction, ...(user !== undefined ? { prompt: user } : {}) };
+  });
+  const out = await judgeRows(cfg, items, { timeoutMs: deps.judgeTimeoutMs ?? 10_000, ...(deps.env ? { env: deps.env } : {}) });
+  if (!out.ok) return { info: { ...about, judged: out.judged, unparseable: 0, unavailable: out.failure }, unavailable: { endpoint: out.endpoint, failure: out.failure } };
+  const score = judgeScore(out.rows.map((r) => r.rating), pack.bootstrap);
+  return { info: { ...about, judged: out.rows.length, unparseable: out.rows.filter((r) => r.rating === null).length }, rows: out.rows, ...(score ? { score } : {}) };
 }
 
 /**
@@ -164,34 +277,52 @@ export async function evaluate(deps: EvalDeps, inputs: EvalInputs): Promise<Eval
       }
     }
     const scored = scoreEval(ctx, candidate, baseline, pack.bootstrap);
-    const verdict = judge(pack, gateInputs(scored));
+    const vsChampion = await compareWithChampion(deps, inputs.champion, { rows, candidate, baseDir: base.dir, work, ctx, bootstrap: pack.bootstrap, predictOptions: { ...options('base'), onProgress: () => undefined } });
+    const judged = await runJudge(deps, pack, profile, rows, candidate, manifest.label_set);
+    const metrics = { ...scored.metrics, ...(judged.score ? { judge_score: judged.score } : {}) };
+    const verdict = judge(pack, gateInputs({ ...scored, metrics }, vsChampion.lifts));
     const report: EvalReport = {
       schema_version: 1,
       task_profile: profile,
       split,
       rows: rows.length,
       pack,
-      metrics: scored.metrics,
+      metrics,
       slices: scored.slices,
       ...(scored.base ? { base_metrics: scored.base } : {}),
       ...(scored.lifts ? { lifts: scored.lifts } : {}),
+      ...(vsChampion.info ? { champion: vsChampion.info } : {}),
+      ...(vsChampion.metrics ? { champion_metrics: vsChampion.metrics } : {}),
+      ...(vsChampion.lifts && vsChampion.metrics ? { champion_lifts: vsChampion.lifts } : {}),
+      ...(judged.info ? { judge: judged.info } : {}),
       verdict,
       ...(manifest.label_set && (profile === 'classification' || profile === 'safety') ? { confusion: confusionOf(manifest.label_set, candidate) } : {}),
     };
-    const lines = candidate.map((c, i) => JSON.stringify({ ...c, ...(baseline ? { base_prediction: baseline[i]?.prediction ?? null, ...(baseline[i]?.label_logprobs ? { base_label_logprobs: baseline[i]?.label_logprobs } : {}) } : {}) }));
+    const ratings = new Map((judged.rows ?? []).map((j) => [j.row_id, j]));
+    const lines = candidate.map((c, i) => {
+      const j = ratings.get(c.row_id);
+      return JSON.stringify({
+        ...c,
+        ...(baseline ? { base_prediction: baseline[i]?.prediction ?? null, ...(baseline[i]?.label_logprobs ? { base_label_logprobs: baseline[i]?.label_logprobs } : {}) } : {}),
+        ...(vsChampion.outcomes ? { champion_prediction: vsChampion.outcomes[i]?.prediction ?? null } : {}),
+        ...(j ? { judge_rating: j.rating, ...(j.reply !== undefined ? { judge_reply: j.reply } : {}) } : {}),
+      });
+    });
     const predictions_ref = await deps.store.put([lines.join('\n') + '\n'], 'application/x-ndjson');
     const report_ref = await deps.store.put([JSON.stringify(report, (_, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v))], 'application/vnd.distillery.eval-report+json');
+    if (judged.unavailable) return { report, report_ref, predictions_ref, judge_unavailable: judged.unavailable };
     return { report, report_ref, predictions_ref };
   } finally {
     await rm(work, { recursive: true, force: true });
   }
 }
 
-/** The headline numbers of a report as an event carries them: `accuracy`, `lift.accuracy`, `base.accuracy`. */
+/** The headline numbers of a report as an event carries them: `accuracy`, `lift.accuracy`, `base.accuracy`, `lift_champion.accuracy`. */
 export function flatMetrics(report: EvalReport): Record<string, number> {
   const out: Record<string, number> = {};
   for (const [k, v] of Object.entries(report.metrics)) if (!k.startsWith('per_class.') && Number.isFinite(v.value)) out[k] = v.value;
   for (const [k, v] of Object.entries(report.lifts ?? {})) if (Number.isFinite(v.difference)) out[`lift.${k}`] = v.difference;
   for (const [k, v] of Object.entries(report.base_metrics ?? {})) if (!k.startsWith('per_class.') && Number.isFinite(v.value)) out[`base.${k}`] = v.value;
+  for (const [k, v] of Object.entries(report.champion_lifts ?? {})) if (Number.isFinite(v.difference)) out[`lift_champion.${k}`] = v.difference;
   return out;
 }

@@ -221,15 +221,44 @@ export function scoreEval(ctx: ScoreContext, candidate: readonly RowOutcome[], b
     slices['label'] = byLabel;
   }
   if (base === undefined || base.length === 0) return { metrics, slices };
-  const baseRows = withSegmentStats(ctx.profile, base);
-  if (baseRows.length !== rows.length || baseRows.some((r, i) => r.row_id !== rows[i]?.row_id)) throw new RangeError('base and candidate outcomes must cover the same rows in the same order');
+  const vsBase = compareWith(ctx, candidate, base, boot, stats);
+  return { metrics, slices, lifts: vsBase.lifts, base: vsBase.metrics };
+}
+
+/** A reference model's metrics on the same rows and the candidate's paired lift over it (bootstrap of the same rows). */
+export interface Comparison {
+  readonly metrics: Record<string, MetricWithInterval>;
+  readonly lifts: Record<string, Lift>;
+}
+
+/**
+ * The paired lift of the candidate over a reference model (the base model, the champion) on the same rows: every
+ * headline metric's difference with its interval, and the reference's own metrics (per-class metrics get no lift).
+ * `stats` defaults to the statistics of the candidate's rows, so both sides are measured by the same functions.
+ */
+export function compareWith(ctx: ScoreContext, candidate: readonly RowOutcome[], reference: readonly RowOutcome[], boot: BootstrapOptions, stats?: Record<string, Statistic>): Comparison {
+  const rows = withSegmentStats(ctx.profile, candidate);
+  const refRows = withSegmentStats(ctx.profile, reference);
+  if (refRows.length !== rows.length || refRows.some((r, i) => r.row_id !== rows[i]?.row_id)) throw new RangeError('reference and candidate outcomes must cover the same rows in the same order');
+  const measured = stats ?? statistics(ctx, rows);
   const lifts: Record<string, Lift> = {};
-  for (const [name, f] of Object.entries(stats)) {
-    if (!headline(name)) continue;
-    const p = pairedBootstrap(baseRows, rows, f, boot);
+  for (const [name, f] of Object.entries(measured)) {
+    if (name.startsWith('per_class.')) continue;
+    const p = pairedBootstrap(refRows, rows, f, boot);
     lifts[name] = { base: p.base, candidate: p.candidate, difference: p.difference, ci: pair(p.low, p.high), share_not_better: p.share_not_better };
   }
-  return { metrics, slices, lifts, base: table(stats, baseRows, boot, () => false) };
+  return { metrics: table(measured, refRows, boot, () => false), lifts };
+}
+
+/**
+ * `judge_score`: the mean LLM-judge rating / 10 over the rows the judge rated (ratings that did not parse are left
+ * out, not guessed), with a bootstrap interval over those rows. Undefined when no row was rated.
+ */
+export function judgeScore(ratings: ReadonlyArray<number | null>, boot: BootstrapOptions): MetricWithInterval | undefined {
+  const rated = ratings.filter((r): r is number => r !== null && Number.isFinite(r)).map((r) => r / 10);
+  if (rated.length === 0) return undefined;
+  const b = bootstrapCi(rated, (xs) => mean(xs), boot);
+  return { value: b.estimate, ci: pair(b.low, b.high), n: rated.length };
 }
 
 /** The gate inputs of an evaluation: candidate metrics, label slices, and lifts vs base (and champion, if any). */

@@ -24,6 +24,7 @@ export async function startEvaluation(opts: StartEvaluationOptions): Promise<Run
       threads: config.EVAL_THREADS,
       maxRows: config.EVAL_MAX_ROWS,
       maxNewTokens: config.EVAL_MAX_NEW_TOKENS,
+      judgeTimeoutMs: config.EVAL_JUDGE_TIMEOUT_MS,
       progressEveryMs: config.PROGRESS_EVERY_MS,
     },
   );

@@ -6,6 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileArtifactStore, putDirectory } from '@distillery/artifacts';
@@ -27,6 +29,7 @@ describe('the evaluation service', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'eval-svc-'));
   const store = new FileArtifactStore(join(dataDir, 'artifacts'));
   let manifestRef: ArtifactRef;
+  let modelRef: ArtifactRef;
   let baseDir = '';
 
   /** A tiny Llama (BPE on the bundled Alice text, seeded weights) and a LoRA adapter trained on the sentiment rows. */
@@ -85,7 +88,7 @@ describe('the evaluation service', () => {
     const exported = await run.exportModel(join(dataDir, 'out'), { tokenizer: folder.tokenizerFiles, baseModel: `file:${baseDir}` });
     await run.close();
     await folder.close();
-    const modelRef = await putDirectory(store, exported.adapterDir!, 'peft-adapter', { run_id: 'train-1' });
+    modelRef = await putDirectory(store, exported.adapterDir!, 'peft-adapter', { run_id: 'train-1' });
 
     const plan = buildTrainPlan({
       run_id: 'train-1',
@@ -181,10 +184,154 @@ describe('the evaluation service', () => {
     const gone = (n: string) => ({ uri: `artifact://sha256/${n.repeat(64)}`, sha256: n.repeat(64), bytes: 1, media_type: 'application/x-ndjson' });
     const manifest = { ...(await json<PreparedManifest>(manifestRef)), artifacts: { train: gone('a'), eval: gone('b'), gold: gone('c') } };
     const ref = await store.put([JSON.stringify(manifest)], 'application/json');
-    const modelRef = ((await eventsOf('train-1')).find((x) => x.reason_code === 'training_completed')!.payload as { model_ref: ArtifactRef }).model_ref;
     await request('eval-4', { model_ref: modelRef, base_model: `file:${baseDir}`, manifest_ref: ref });
     const e = await outcome('eval-4');
     expect(e.reason_code).toBe('eval_dataset_missing');
     expect((e.payload as { missing: string[] }).missing).toEqual([`the gold split (artifact://sha256/${'c'.repeat(64)}) is not in the artifact store`, `the eval split (artifact://sha256/${'b'.repeat(64)}) is not in the artifact store`]);
   }, 60_000);
+
+  const publishSlot = async (slot: string, created: Record<string, unknown>) => {
+    const pub = spine.log.publisher({ app: 'eval-test', version: '0' });
+    await pub.publish({ reason_code: 'deployment_created', project_id: 'shop', run_id: `deploy-${slot}`, summary: 'v1', payload: { target: 'runner', version: 1, slot, ...created } });
+    await pub.publish({ reason_code: 'deployment_promoted', project_id: 'shop', run_id: `deploy-${slot}`, summary: 'v1 live', payload: { version: 1, slot } });
+  };
+
+  it('compares with the live version of the named slot: same rows, paired lifts, the champion gate judges them', async () => {
+    // The champion serves the base model itself (an hf-model bundle): the lift over it is the lift over the base.
+    await publishSlot('prod', { bundle_ref: await putDirectory(store, baseDir, 'hf-model', { run_id: 'base' }) });
+    await request('eval-5', { training_run_id: 'train-1', slot: 'prod', max_rows: 30 });
+    const e = await outcome('eval-5');
+    expect(e.reason_code).toBe('eval_completed');
+    const p = e.payload as { metrics: Record<string, number>; report_ref: ArtifactRef; predictions_ref: ArtifactRef };
+    expect(p.metrics['lift_champion.accuracy']).toBeCloseTo(p.metrics['lift.accuracy']!, 10);
+    expect(p.metrics['lift_champion.macro_f1']).toBeCloseTo(p.metrics['lift.macro_f1']!, 10);
+    const report = await json<EvalReport>(p.report_ref);
+    expect(report.champion).toMatchObject({ slot: 'prod', version: 1 });
+    expect(report.champion_metrics!['accuracy']!.value).toBeCloseTo(p.metrics['base.accuracy']!, 10);
+    expect(report.champion_lifts!['accuracy']!.ci).not.toBeNull();
+    // The default pack's champion gate: the real lift, not "no champion yet".
+    const gate = report.verdict.gates.find((g) => g.metric === 'accuracy' && g.gate.includes('champion'))!;
+    expect(gate.value).toBeCloseTo(p.metrics['lift_champion.accuracy']!, 10);
+    expect(gate.detail).not.toMatch(/no champion/);
+    const preds = await jsonl<{ base_prediction: string | null; champion_prediction: string | null }>(p.predictions_ref);
+    expect(preds.every((r) => r.champion_prediction === r.base_prediction)).toBe(true);
+  }, 150_000);
+
+  it('a champion from its training run’s output; the evaluated run itself is not compared with itself', async () => {
+    // train-0 produced the same adapter: compared with it, every lift is exactly 0.
+    const pub = spine.log.publisher({ app: 'eval-test', version: '0' });
+    await pub.publish({ reason_code: 'training_completed', project_id: 'shop', run_id: 'train-0', summary: 'done', payload: { model_ref: modelRef, engine: 'ort', method: 'lora', steps: 60 } });
+    await publishSlot('twin', { training_run_id: 'train-0' });
+    await request('eval-6', { model_ref: modelRef, base_model: `file:${baseDir}`, manifest_ref: manifestRef, slot: 'twin', compare_base: false, max_rows: 20 });
+    const twin = (await outcome('eval-6')).payload as { metrics: Record<string, number>; report_ref: ArtifactRef };
+    expect(twin.metrics['lift_champion.accuracy']).toBe(0);
+    expect((await json<EvalReport>(twin.report_ref)).champion).toMatchObject({ slot: 'twin', version: 1, training_run_id: 'train-0' });
+
+    await publishSlot('self', { training_run_id: 'train-1' });
+    await request('eval-7', { training_run_id: 'train-1', slot: 'self', compare_base: false, max_rows: 20 });
+    const self = (await outcome('eval-7')).payload as { metrics: Record<string, number>; report_ref: ArtifactRef };
+    expect(self.metrics['lift_champion.accuracy']).toBeUndefined();
+    const report = await json<EvalReport>(self.report_ref);
+    expect(report.champion).toMatchObject({ slot: 'self', version: 1, skipped: "the live version v1 of slot 'self' is the evaluated training run" });
+    expect(report.champion_lifts).toBeUndefined();
+    expect(report.verdict.gates.find((g) => g.gate.includes('champion'))?.detail).toBe('no champion yet: nothing to compare with');
+  }, 150_000);
+
+  describe('an LLM judge (generation tasks)', () => {
+    let judgeServer: Server;
+    let judgeUrl = '';
+    let closedUrl = '';
+    let qaManifest: ArtifactRef;
+    const seen: Array<{ auth: string | undefined; body: { model: string; messages: Array<{ role: string; content: string }> } }> = [];
+    // One reply per request, in order: two do not parse ("no idea", "7 or 8"), the rest are ratings in usual wrappers.
+    const REPLIES = ['8', '**6**', 'no idea', '10', '4/10', '7 or 8'];
+
+    beforeAll(async () => {
+      const readBody = async (req: IncomingMessage) => {
+        let b = '';
+        for await (const c of req) b += String(c);
+        return b;
+      };
+      judgeServer = createServer((req, res) => {
+        void readBody(req).then((b) => {
+          if (req.method !== 'POST' || req.url !== '/v1/chat/completions') return void res.writeHead(404).end();
+          seen.push({ auth: req.headers.authorization, body: JSON.parse(b) as (typeof seen)[number]['body'] });
+          const content = REPLIES[(seen.length - 1) % REPLIES.length];
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: 'x', object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }] }));
+        });
+      });
+      await new Promise<void>((r) => judgeServer.listen(0, '127.0.0.1', r));
+      judgeUrl = `http://127.0.0.1:${(judgeServer.address() as AddressInfo).port}`;
+      // A port that was just open and is closed now: connection refused.
+      const gone = createServer();
+      await new Promise<void>((r) => gone.listen(0, '127.0.0.1', r));
+      closedUrl = `http://127.0.0.1:${(gone.address() as AddressInfo).port}`;
+      await new Promise<void>((r) => gone.close(() => r()));
+      process.env['EVAL_TEST_JUDGE_KEY'] = 'sk-test';
+      const base = await json<PreparedManifest>(manifestRef);
+      const lines = readFileSync(join(repoRoot, 'examples', 'datasets', 'uci-sentiment', 'yelp_labelled.txt'), 'utf8').trim().split('\n').slice(0, 6);
+      const rows: TransformedRow[] = lines.map((l, i) => ({ row_id: `q${i}`.padEnd(32, '0'), source: { locator: 'tsv:yelp', resolved: '/yelp', position: i }, task_profile: 'qa', record: { question: `Is this review positive? ${l.split('\t')[0]!}`, answer: l.split('\t')[1] === '1' ? 'yes' : 'no' } }));
+      const { label_set: _labels, ...rest } = base;
+      qaManifest = await store.put([JSON.stringify({ ...rest, task_profile: 'qa', output_schema: { fields: { question: 'string', answer: 'string' }, scoring_mode: 'generate' }, artifacts: { ...base.artifacts, gold: await store.putJsonl(rows) } })], 'application/json');
+    });
+
+    afterAll(async () => {
+      delete process.env['EVAL_TEST_JUDGE_KEY'];
+      await new Promise<void>((r) => judgeServer.close(() => r()));
+    });
+
+    const pack = (endpoint: string) => `eval_pack_version: 1\nname: judged\ntask_profile: qa\njudge: { endpoint: "${endpoint}", model: judge-1, api_key_env: EVAL_TEST_JUDGE_KEY, criteria: "the same yes/no answer" }\ngates:\n  - { metric: judge_score, gte: 0.5 }\n`;
+    const ask = (runId: string, endpoint: string) => request(runId, { model_ref: modelRef, base_model: `file:${baseDir}`, manifest_ref: qaManifest, pack: pack(endpoint), compare_base: false });
+
+    it('rates each prediction 0–10 against the reference: judge_score is the mean of the ratings that parse, / 10', async () => {
+      await ask('eval-8', judgeUrl);
+      const e = await outcome('eval-8');
+      expect(e.reason_code).toBe('eval_completed');
+      const p = e.payload as { metrics: Record<string, number>; report_ref: ArtifactRef; predictions_ref: ArtifactRef; promotable: boolean };
+      // 8, 6, 10, 4 parse; "no idea" and "7 or 8" do not and are left out (not guessed): (8 + 6 + 10 + 4) / 4 / 10
+      expect(p.metrics['judge_score']).toBeCloseTo(0.7, 10);
+      expect(p.promotable).toBe(true);
+      const report = await json<EvalReport>(p.report_ref);
+      expect(report.judge).toMatchObject({ endpoint: judgeUrl, model: 'judge-1', judged: 6, unparseable: 2 });
+      expect(report.metrics['judge_score']).toMatchObject({ n: 4 });
+      const ci = report.metrics['judge_score']!.ci!;
+      expect(ci[0]).toBeLessThanOrEqual(0.7);
+      expect(ci[1]).toBeGreaterThanOrEqual(0.7);
+      const preds = await jsonl<{ row_id: string; prediction: string; references: string[]; judge_rating: number | null; judge_reply?: string }>(p.predictions_ref);
+      expect(preds.map((r) => r.judge_rating)).toEqual([8, 6, null, 10, 4, null]);
+      expect(preds[2]!.judge_reply).toBe('no idea');
+      // The judge was asked with the pack's model and key, the reference and the prediction of each row.
+      expect(seen).toHaveLength(6);
+      expect(seen[0]!.auth).toBe('Bearer sk-test');
+      expect(seen[0]!.body.model).toBe('judge-1');
+      const user = seen[1]!.body.messages.at(-1)!.content;
+      expect(user).toContain(preds[1]!.references[0]);
+      expect(user).toContain(`Model answer:\n${preds[1]!.prediction}`);
+      expect(seen[0]!.body.messages[0]!.content).toMatch(/ONE integer from 0 to 10/);
+      expect((await eventsOf('eval-8')).some((x) => x.reason_code === 'eval_judge_unavailable')).toBe(false);
+    }, 150_000);
+
+    it('an unreachable judge: eval_judge_unavailable, the evaluation completes without judge_score and its gate fails', async () => {
+      await ask('eval-9', closedUrl);
+      const e = await outcome('eval-9');
+      expect(e.reason_code).toBe('eval_completed');
+      const p = e.payload as { metrics: Record<string, number>; promotable: boolean; blocking: string[]; report_ref: ArtifactRef };
+      expect(p.metrics['judge_score']).toBeUndefined();
+      expect(p.metrics['f1']).toEqual(expect.any(Number));
+      expect(p.promotable).toBe(false);
+      expect(p.blocking).toEqual(['judge_score ≥ 0.5: judge_score was not computed']);
+      const warn = (await eventsOf('eval-9')).find((x) => x.reason_code === 'eval_judge_unavailable')!;
+      expect(warn.severity).toBe('warning');
+      expect(warn.payload).toMatchObject({ endpoint: closedUrl, failure: { message: expect.stringMatching(/ECONNREFUSED|fetch failed/) } });
+      expect((await json<EvalReport>(p.report_ref)).judge).toMatchObject({ judged: 0, unavailable: expect.any(Object) });
+    }, 150_000);
+  });
+
+  it('a request that names no slot is compared with the live version of the `default` slot', async () => {
+    await publishSlot('default', { training_run_id: 'train-0' });
+    await request('eval-10', { model_ref: modelRef, base_model: `file:${baseDir}`, manifest_ref: manifestRef, compare_base: false, max_rows: 10 });
+    const p = (await outcome('eval-10')).payload as { metrics: Record<string, number>; report_ref: ArtifactRef };
+    expect(p.metrics['lift_champion.accuracy']).toBe(0);
+    expect((await json<EvalReport>(p.report_ref)).champion).toMatchObject({ slot: 'default', version: 1, training_run_id: 'train-0' });
+  }, 150_000);
 });

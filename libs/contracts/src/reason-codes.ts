@@ -431,6 +431,12 @@ export const REASON_CODES = {
       split: z.enum(['gold', 'eval']).optional(),
       max_rows: z.number().int().positive().optional(),
       compare_base: z.boolean().optional(),
+      /**
+       * The deployment slot whose live version is the champion: the same rows go through it and the paired lifts
+       * feed `relative_to: champion` gates. Optional (added with champion comparison); absent: the `default` slot,
+       * when the project has a live version there.
+       */
+      slot: DeploymentSlot.optional(),
     }),
     meaning: 'A user or the lifecycle asked to evaluate a trained model.',
   }),
@@ -438,7 +444,7 @@ export const REASON_CODES = {
     stage: 'eval',
     severities: ['info', 'warning'],
     payload: z.object({
-      /** Headline metrics, `lift.<metric>` (vs the base model) and `base.<metric>`. */
+      /** Headline metrics, `lift.<metric>` (vs the base model), `base.<metric>`, and `lift_champion.<metric>` (vs the slot's live version). */
       metrics: z.record(z.string(), z.number()),
       promotable: z.boolean().optional(),
       report_ref: ArtifactRef.optional(),

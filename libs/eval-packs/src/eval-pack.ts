@@ -77,6 +77,31 @@ const WorstSliceGate = z
   .strict()
   .refine((g) => (g.gte === undefined) !== (g.lte === undefined), { message: 'give exactly one of gte or lte' });
 
+/**
+ * An LLM judge (generation tasks): each judged row's prediction is rated 0–10 against the reference by a model behind
+ * an OpenAI-compatible endpoint, giving the metric `judge_score` (mean rating / 10). Optional: a pack without it
+ * computes no judged metric; an endpoint that cannot be reached leaves `judge_score` out (never a made-up score).
+ */
+export const JudgeSchema = z
+  .object({
+    /** The OpenAI-compatible base URL; ratings are asked through POST {endpoint}/v1/chat/completions. */
+    endpoint: z.url({ protocol: /^https?$/, error: 'an http(s) URL (the OpenAI-compatible base URL, e.g. http://localhost:8000)' }),
+    model: z.string().min(1).max(200),
+    /** The environment variable holding the API key (sent as a bearer token); the key itself never goes in a pack. */
+    api_key_env: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name (letters, digits, _)')
+      .optional(),
+    /** What a good answer is, in words, added to the judge's instructions. */
+    criteria: z.string().min(1).max(4_000).optional(),
+    /** Judge at most this many rows (the first ones); default: every evaluated row. */
+    max_rows: z.number().int().positive().max(100_000).optional(),
+    /** Per-request timeout in seconds; default: the evaluation service's (10 s). */
+    timeout_s: z.number().positive().max(600).optional(),
+  })
+  .strict();
+export type JudgeConfig = z.output<typeof JudgeSchema>;
+
 export const EvalPackSchema = z
   .object({
     eval_pack_version: z.literal(1),
@@ -88,6 +113,8 @@ export const EvalPackSchema = z
     metrics: z.array(metricName).default([]),
     /** Checked one by one against the gate kind its keys select (see gateSchemaFor). */
     gates: z.array(z.record(z.string(), z.unknown())).default([]),
+    /** An LLM judge for generation tasks (metric `judge_score`). */
+    judge: JudgeSchema.optional(),
     /** Bootstrap settings of every interval: resamples, confidence, seed. */
     bootstrap: z
       .object({ resamples: z.number().int().min(100).max(100_000).default(1_000), confidence: z.number().gt(0.5).lt(1).default(0.95), seed: z.number().int().default(13) })

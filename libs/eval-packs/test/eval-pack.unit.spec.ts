@@ -52,6 +52,23 @@ describe('eval packs', () => {
     expect(() => parseEvalPack(PACK, { taskProfile: 'qa' })).toThrow(/task_profile: the pack is for classification, the model was trained for qa/);
   });
 
+  it('an LLM judge: endpoint, model and the optional key variable, criteria, row cap and timeout are validated', () => {
+    const pack = parseEvalPack('eval_pack_version: 1\nname: j\njudge: { endpoint: "http://127.0.0.1:8000", model: judge-7b, api_key_env: JUDGE_KEY, criteria: factual, max_rows: 50 }\ngates:\n  - { metric: judge_score, gte: 0.6 }\n');
+    expect(pack.judge).toEqual({ endpoint: 'http://127.0.0.1:8000', model: 'judge-7b', api_key_env: 'JUDGE_KEY', criteria: 'factual', max_rows: 50 });
+    expect(packMetrics(pack)).toEqual(['judge_score']);
+    expect(parseEvalPack({ eval_pack_version: 1, name: 'none' }).judge).toBeUndefined();
+    const issues = (() => {
+      try {
+        parseEvalPack({ eval_pack_version: 1, name: 'bad', judge: { endpoint: 'ftp://x', model: '', api_key_env: 'sk-live-123', max_rows: 0, timeout_s: -1, temperature: 1 } });
+      } catch (e) {
+        return (e as EvalPackError).issues.map((i) => i.path);
+      }
+      throw new Error('no error');
+    })();
+    expect(issues).toEqual(expect.arrayContaining(['judge.endpoint', 'judge.model', 'judge.api_key_env', 'judge.max_rows', 'judge.timeout_s', 'judge']));
+    expect(() => parseEvalPack({ eval_pack_version: 1, name: 'bad', judge: { endpoint: 'http://x' } })).toThrow(/judge\.model/);
+  });
+
   it('a default pack exists for every task profile and parses', () => {
     for (const p of TASK_PROFILES) expect(defaultEvalPack(p).gates.length).toBe(2);
   });
@@ -95,6 +112,12 @@ describe('the promotability verdict', () => {
       [false, 'the base model was not evaluated'],
       [true, 'no champion yet: nothing to compare with'],
     ]);
+  });
+
+  it('a champion gate judges the paired lift vs the live version when there is one', () => {
+    const pack = parseEvalPack({ eval_pack_version: 1, name: 'x', gates: [{ metric: 'accuracy', relative_to: 'champion', min_delta: -0.02, bound: 'point' }] });
+    expect(judge(pack, { candidate: {}, lifts: { champion: { accuracy: { value: -0.05 } } } }).blocking).toEqual(['accuracy vs champion (Δ ≥ -0.02): accuracy improvement vs champion -0.05 < -0.02']);
+    expect(judge(pack, { candidate: {}, lifts: { champion: { accuracy: { value: 0.01 } } } }).promotable).toBe(true);
   });
 
   it('a worst-slice gate fails on the single worst slice, naming it', () => {

@@ -33,6 +33,8 @@ export interface EvalReportView {
   metrics: Record<string, Metric>;
   base_metrics?: Record<string, Metric>;
   lifts?: Record<string, { base: number; candidate: number; difference: number; ci: [number, number] | null; share_not_better: number | null }>;
+  champion?: { slot: string; version?: number; skipped?: string; unavailable?: string };
+  champion_lifts?: Record<string, { difference: number; ci: [number, number] | null }>;
   verdict: { promotable: boolean; gates: GateResult[]; blocking: string[]; warnings: string[] };
   confusion?: { labels: string[]; matrix: number[][]; unparseable: number[] };
   pack: { name: string };
@@ -68,8 +70,11 @@ export function renderEvalReport(r: EvalReportView): string {
     const lift = r.lifts?.[k];
     const base = r.base_metrics?.[k];
     const liftText = lift ? `  base ${num(base?.value)}  lift ${signed(lift.difference)}${lift.ci ? ` [${signed(lift.ci[0])}, ${signed(lift.ci[1])}]` : ''}` : '';
-    lines.push(`  ${k.padEnd(24)} ${num(m.value)}${m.ci ? color.dim(` [${num(m.ci[0])}, ${num(m.ci[1])}]`) : ''}${liftText}`);
+    const champ = r.champion_lifts?.[k];
+    const champText = champ ? `  vs champion ${signed(champ.difference)}${champ.ci ? ` [${signed(champ.ci[0])}, ${signed(champ.ci[1])}]` : ''}` : '';
+    lines.push(`  ${k.padEnd(24)} ${num(m.value)}${m.ci ? color.dim(` [${num(m.ci[0])}, ${num(m.ci[1])}]`) : ''}${liftText}${champText}`);
   }
+  if (r.champion) lines.push(color.dim(`  champion: slot ${r.champion.slot}${r.champion.version !== undefined ? ` v${r.champion.version}` : ''}${r.champion.skipped ? ` (not compared: ${r.champion.skipped})` : ''}${r.champion.unavailable ? ` (unavailable: ${r.champion.unavailable})` : ''}`));
   if (r.confusion) lines.push('', renderConfusion(r.confusion));
   lines.push('');
   for (const g of r.verdict.gates) lines.push(`  ${g.passed ? color.green('✓') : g.required ? color.red('✗') : color.yellow('!')} ${g.gate}${color.dim(` — ${g.detail}`)}`);
@@ -109,5 +114,63 @@ export async function evalCommand(api: ApiClient, f: EvalFlags, timeoutMs = 60 *
     return 1;
   }
   out(renderEvalReport(view!.report));
+  return 0;
+}
+
+export interface EvalShowFlags {
+  readonly project: string;
+  readonly wrong: boolean;
+  readonly limit: number;
+  readonly json: boolean;
+}
+
+interface PredictionItem {
+  index: number;
+  row_id: string;
+  references: string[];
+  prediction: string | null;
+  correct: boolean | null;
+  base_prediction?: string | null;
+  champion_prediction?: string | null;
+  judge_rating?: number | null;
+}
+interface PredictionsPage {
+  items: PredictionItem[];
+  next_cursor: number | null;
+}
+
+const clip = (s: string, n = 80): string => {
+  const flat = s.replace(/\s+/g, ' ').trim();
+  return flat.length > n ? `${flat.slice(0, n - 1)}…` : flat;
+};
+
+/** One prediction as terminal lines: the row, right / wrong, the gold answer, the prediction and the base model's. */
+export function renderPrediction(p: PredictionItem): string {
+  const mark = p.correct === null ? color.dim('·') : p.correct ? color.green('✓') : color.red('✗');
+  const lines = [`${mark} ${color.bold(`#${p.index}`)} ${color.dim(p.row_id)}`, `    gold       ${clip(p.references.join(' | ') || '—')}`, `    predicted  ${p.prediction === null ? color.yellow('(unparseable)') : clip(p.prediction)}`];
+  if (p.base_prediction !== undefined) lines.push(color.dim(`    base       ${p.base_prediction === null ? '(unparseable)' : clip(p.base_prediction)}`));
+  if (p.champion_prediction !== undefined) lines.push(color.dim(`    champion   ${p.champion_prediction === null ? '(unparseable)' : clip(p.champion_prediction)}`));
+  if (p.judge_rating !== undefined) lines.push(color.dim(`    judge      ${p.judge_rating === null ? 'reply did not parse' : `${p.judge_rating}/10`}`));
+  return lines.join('\n');
+}
+
+/** `distillery eval show <eval_run_id>`: the per-row predictions of an evaluation (`--wrong`: only the wrong rows). */
+export async function evalShowCommand(api: ApiClient, runId: string, f: EvalShowFlags): Promise<number> {
+  const only = f.wrong ? 'wrong' : 'all';
+  const items: PredictionItem[] = [];
+  let cursor: number | null = 0;
+  while (cursor !== null && items.length < f.limit) {
+    const q = new URLSearchParams({ only, limit: String(Math.min(500, f.limit - items.length)), cursor: String(cursor) });
+    const page: PredictionsPage = await api.request<PredictionsPage>(`/api/projects/${encodeURIComponent(f.project)}/evaluations/${encodeURIComponent(runId)}/predictions?${q.toString()}`);
+    items.push(...page.items);
+    cursor = page.next_cursor;
+  }
+  if (f.json) {
+    out(JSON.stringify({ run_id: runId, only, items, next_cursor: cursor }));
+    return 0;
+  }
+  if (items.length === 0) say(f.wrong ? `no wrong predictions in ${runId}` : `no predictions in ${runId}`);
+  for (const p of items) out(renderPrediction(p));
+  if (cursor !== null) say(color.dim(`more rows from #${cursor}: raise --limit`));
   return 0;
 }
