@@ -73,6 +73,16 @@ program
   .addOption(new Option('--timeout <seconds>', 'give up after').argParser(intArg('timeout', 1, 3600)).default(120))
   .option('--json', 'print the timeline rows as JSON', false)
   .action(async (o: { steps: number; children: number; failChild: boolean; timeout: number; json: boolean }) => {
+    // The demo's log pairs with its data dir (artifacts, read models): on a NATS server other workspaces share, a
+    // stream of its own per data dir, unless one is configured. Otherwise another checkout's quickstart runs (whose
+    // artifacts are not here) would become this one's history — e.g. a champion whose model cannot be loaded.
+    if (!process.env['DISTILLERY_STREAM'] && !process.env['DISTILLERY_SUBJECT_PREFIX']) {
+      const { createHash } = await import('node:crypto');
+      const { resolve } = await import('node:path');
+      const tag = createHash('sha256').update(resolve(process.env['DISTILLERY_DATA_DIR'] ?? '.distillery')).digest('hex').slice(0, 10);
+      process.env['DISTILLERY_STREAM'] = `QUICKSTART_${tag.toUpperCase()}`;
+      process.env['DISTILLERY_SUBJECT_PREFIX'] = `quickstart_${tag}`;
+    }
     const cfg = config();
     const code = await withTelemetry('distillery', cfg, async (logger) => {
       const { demoCommand } = await import('./commands/demo.js');
