@@ -34,7 +34,8 @@ export function toFileSpan(span: ReadableSpan): FileSpan {
  * file. Read it back with `readSpanFile`.
  */
 export class FileSpanExporter implements SpanExporter {
-  private pending = new Set<Promise<void>>();
+  /** The last write: each export appends after it, so lines land in export order (concurrent appends need not). */
+  private tail: Promise<void> = Promise.resolve();
   private stopped = false;
 
   constructor(readonly path: string) {}
@@ -45,16 +46,16 @@ export class FileSpanExporter implements SpanExporter {
       return;
     }
     const lines = spans.map((s) => `${JSON.stringify(toFileSpan(s))}\n`).join('');
-    const write: Promise<void> = appendFile(this.path, lines, 'utf8').then(
-      () => resultCallback({ code: ExportResultCode.SUCCESS }),
-      (error: Error) => resultCallback({ code: ExportResultCode.FAILED, error }),
+    this.tail = this.tail.then(() =>
+      appendFile(this.path, lines, 'utf8').then(
+        () => resultCallback({ code: ExportResultCode.SUCCESS }),
+        (error: Error) => resultCallback({ code: ExportResultCode.FAILED, error }),
+      ),
     );
-    this.pending.add(write);
-    void write.finally(() => this.pending.delete(write));
   }
 
   async forceFlush(): Promise<void> {
-    await Promise.all([...this.pending]);
+    await this.tail;
   }
 
   async shutdown(): Promise<void> {
