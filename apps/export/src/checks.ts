@@ -9,9 +9,10 @@ import type { CheckRuntime, Decoded } from './runtime.js';
  * mean |Δ log p| 1.1e-2; Q4_0 92.0 %, 5.5e-2, on a model trained 150 steps) with headroom for other models and short
  * answers: a bundle outside them does not behave like the trained model.
  */
-export const QUANTIZED_TOLERANCE: Readonly<Record<'q8_0' | 'q4_0', { readonly minTop1: number; readonly maxMeanAbsDiff: number }>> = {
+export const QUANTIZED_TOLERANCE: Readonly<Record<'q8_0' | 'q4_0' | 'q4_k_m', { readonly minTop1: number; readonly maxMeanAbsDiff: number }>> = {
   q8_0: { minTop1: 0.95, maxMeanAbsDiff: 0.05 },
   q4_0: { minTop1: 0.85, maxMeanAbsDiff: 0.25 },
+  q4_k_m: { minTop1: 0.85, maxMeanAbsDiff: 0.25 },
 };
 
 /**
@@ -102,7 +103,7 @@ export function exactParity(p: ParityInputs): ParityOutcome {
  */
 export async function teacherForcedParity(p: ParityInputs, reference: CheckRuntime, exported: CheckRuntime, quantization: Quantization): Promise<ParityOutcome> {
   if (!isQuantized(quantization) || !reference.teacherForced || !exported.teacherForced) throw new Error(`teacher-forced parity needs a quantized export on libs/inference (got ${quantization}, ${exported.name})`);
-  const tol = QUANTIZED_TOLERANCE[quantization as 'q8_0' | 'q4_0'];
+  const tol = QUANTIZED_TOLERANCE[quantization as 'q8_0' | 'q4_0' | 'q4_k_m'];
   const rows = p.prompts.map((_, i) => ({ ids: [...(p.referenceIds[i] as number[]), ...(p.reference[i] as Decoded).tokenIds], from: 1 }));
   const ref = await reference.teacherForced(rows);
   const got = await exported.teacherForced(rows);

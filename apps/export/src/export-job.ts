@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ArtifactNotFoundError, materializeBundle, putDirectory, readBundle, type FileArtifactStore } from '@distillery/artifacts';
 import type { ArtifactRef } from '@distillery/contracts';
 import { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE } from '@distillery/engine-ort';
-import { convertModelFolder, GGML_TYPES, GgufUnsupportedError, llamaTensorPlan } from '@distillery/gguf';
+import { convertModelFolder, GGML_TYPES, GgufUnsupportedError, llamaTensorPlan, type GgmlTypeName } from '@distillery/gguf';
 import { loadModel } from '@distillery/inference';
 import { GENERATION_CONFIG_FILE, ModelIoError, ModelLocatorError, ModelTokenizer, resolveModel, type ResolvedModel, type ResolveModelOptions } from '@distillery/models';
 import { exactParity, smokeCheck, teacherForcedParity, type ParityOutcome } from './checks.js';
@@ -120,8 +120,10 @@ async function writeFormat(target: ExportTarget, merged: MergedModel, model: { k
       const fileType = ggufFileType(target.quantization);
       // A quantized type applies to 2-D tensors whose rows are a multiple of 32 (others fall back to F16, as
       // llama.cpp's converter does). A model where no tensor can take it would be an F16 file under a Q name.
-      if (GGML_TYPES[fileType].quantized && !llamaTensorPlan(merged.config, fileType).some((p) => p.type === fileType)) {
-        throw new ExportQuantizationError(target.quantization, `no tensor of this model can be stored as ${fileType}: its row lengths (hidden ${merged.config.hidden_size}, intermediate ${merged.config.intermediate_size}) are not multiples of 32`);
+      // K-quants need rows that are a multiple of 256: a Q4_K_M file of a model with no such row would be Q8_0 inside.
+      const main: GgmlTypeName = fileType === 'Q4_K_M' ? 'Q4_K' : fileType;
+      if (GGML_TYPES[main].quantized && !llamaTensorPlan(merged.config, fileType).some((p) => p.type === main)) {
+        throw new ExportQuantizationError(target.quantization, `no tensor of this model can be stored as ${main}: its row lengths (hidden ${merged.config.hidden_size}, intermediate ${merged.config.intermediate_size}) are not multiples of ${GGML_TYPES[main].blockSize}`);
       }
       await mkdir(out, { recursive: true });
       try {

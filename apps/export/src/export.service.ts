@@ -2,6 +2,7 @@ import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShut
 import { eventSubject, type ArtifactRef, type FailureInfo, type RunEventOf } from '@distillery/contracts';
 import type { ConsumerHost, EventLog, EventPublisher, HandlerContext, Logger } from '@distillery/eventlog';
 import { EVENT_LOG, LOGGER, PUBLISHER } from '@distillery/platform-nest';
+import { withStageSpan } from '@distillery/telemetry';
 import { TrainPlan } from '@distillery/recipes';
 import { ExportArtifactMissingError, ExportParityError, ExportQuantizationError, ExportRequestError, ExportSmokeError } from './errors.js';
 import { runExport, type ExportDeps, type ExportInputs } from './export-job.js';
@@ -31,7 +32,10 @@ export class ExportService implements OnApplicationBootstrap, OnApplicationShutd
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    this.host = this.log.consumerHost(this.publisher, this.logger).register('export', 'export_requested', (e, ctx) => this.export(e as RunEventOf<'export_requested'>, ctx));
+    this.host = this.log.consumerHost(this.publisher, this.logger).register('export', 'export_requested', (e, ctx) => {
+      const p = (e as RunEventOf<'export_requested'>).payload;
+      return withStageSpan('export', { 'distillery.run_id': e.run_id, format: p.format, quantization: p.quantization ?? 'none' }, () => this.export(e as RunEventOf<'export_requested'>, ctx));
+    });
     await this.host.start();
     this.logger.info('export consuming export_requested');
   }

@@ -4,12 +4,12 @@ import { ExportQuantizationError, ExportRequestError } from './errors.js';
 export const EXPORT_FORMATS = ['hf', 'peft', 'onnx', 'gguf'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
-/** The weight types a bundle can hold: f32 for hf / peft / onnx, and the four GGUF file types libs/gguf writes. */
-export const QUANTIZATIONS = ['f32', 'f16', 'q8_0', 'q4_0'] as const;
+/** The weight types a bundle can hold: f32 for hf / peft / onnx, and the GGUF file types libs/gguf writes. */
+export const QUANTIZATIONS = ['f32', 'f16', 'q8_0', 'q4_0', 'q4_k_m'] as const;
 export type Quantization = (typeof QUANTIZATIONS)[number];
 
 /** The quantized GGUF types: checked teacher-forced against the trained model, not by identical greedy outputs. */
-export const isQuantized = (q: Quantization): boolean => q === 'q8_0' || q === 'q4_0';
+export const isQuantized = (q: Quantization): boolean => q === 'q8_0' || q === 'q4_0' || q === 'q4_k_m';
 
 export const ggufFileType = (q: Quantization): GgufFileType => {
   const t = q.toUpperCase() as GgufFileType;
@@ -25,7 +25,7 @@ export interface ExportTarget {
 
 /**
  * The format and quantization of a request. `quantization` applies to gguf only (default f16); asking it of another
- * format, or a type libs/gguf does not write (the K-quants, bf16), is refused before any work.
+ * format, or a type libs/gguf does not write (K-quants other than Q4_K_M, bf16), is refused before any work.
  */
 export function exportTarget(format: string, quantization: string | undefined): ExportTarget {
   if (!(EXPORT_FORMATS as readonly string[]).includes(format)) throw new ExportRequestError(`unknown export format '${format}': expected one of ${EXPORT_FORMATS.join(', ')}`);
@@ -35,6 +35,6 @@ export function exportTarget(format: string, quantization: string | undefined): 
     return { format: f, quantization: 'f32' };
   }
   const q = (quantization ?? 'f16').toLowerCase();
-  if (!(QUANTIZATIONS as readonly string[]).includes(q)) throw new ExportQuantizationError(quantization ?? q, `quantization '${quantization}' is not supported: expected one of ${QUANTIZATIONS.join(', ')} (K-quants such as q4_k_m are not written by libs/gguf)`);
+  if (!(QUANTIZATIONS as readonly string[]).includes(q)) throw new ExportQuantizationError(quantization ?? q, `quantization '${quantization}' is not supported: expected one of ${QUANTIZATIONS.join(', ')} (other K-quants, such as q5_k_m, are not written by libs/gguf)`);
   return { format: f, quantization: q as Quantization };
 }

@@ -19,6 +19,7 @@ describe('export targets', () => {
   it('gguf defaults to f16; other formats hold f32 and refuse a quantization; unknown formats and types are refused', () => {
     expect(exportTarget('gguf', undefined)).toEqual({ format: 'gguf', quantization: 'f16' });
     expect(exportTarget('gguf', 'Q4_0')).toEqual({ format: 'gguf', quantization: 'q4_0' });
+    expect(exportTarget('gguf', 'Q4_K_M')).toEqual({ format: 'gguf', quantization: 'q4_k_m' });
     expect(exportTarget('onnx', undefined)).toEqual({ format: 'onnx', quantization: 'f32' });
     expect(() => exportTarget('onnx', 'f16')).toThrow(ExportQuantizationError);
     expect(() => exportTarget('gguf', 'bf16')).toThrow(/quantization 'bf16' is not supported/);
@@ -70,5 +71,7 @@ describe('quantization that cannot apply', () => {
     const err = await run('q8_0').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ExportQuantizationError);
     expect((err as Error).message).toBe('no tensor of this model can be stored as Q8_0: its row lengths (hidden 48, intermediate 80) are not multiples of 32');
+    const k = await run('q4_k_m').catch((e: unknown) => e);
+    expect((k as Error).message).toBe('no tensor of this model can be stored as Q4_K: its row lengths (hidden 48, intermediate 80) are not multiples of 256');
   });
 });

@@ -9,6 +9,8 @@ export const GGML_TYPE = {
   F16: 1,
   Q4_0: 2,
   Q8_0: 8,
+  Q4_K: 12,
+  Q6_K: 14,
 } as const;
 export type GgmlTypeName = keyof typeof GGML_TYPE;
 export type GgmlTypeId = (typeof GGML_TYPE)[GgmlTypeName];
@@ -32,6 +34,11 @@ export const GGML_TYPES: Readonly<Record<GgmlTypeName, GgmlTypeInfo>> = {
   F16: { name: 'F16', id: GGML_TYPE.F16, blockSize: 1, typeSize: 2, quantized: false },
   Q4_0: { name: 'Q4_0', id: GGML_TYPE.Q4_0, blockSize: 32, typeSize: 18, quantized: true },
   Q8_0: { name: 'Q8_0', id: GGML_TYPE.Q8_0, blockSize: 32, typeSize: 34, quantized: true },
+  // K-quants: super-blocks of QK_K = 256. Q4_K = fp16 d + fp16 dmin + 12 bytes of 6-bit sub-block scales and mins +
+  // 128 bytes of nibbles (144); Q6_K = 128 bytes of low nibbles + 64 bytes of high 2-bit pairs + 16 int8 sub-block
+  // scales + fp16 d (210).
+  Q4_K: { name: 'Q4_K', id: GGML_TYPE.Q4_K, blockSize: 256, typeSize: 144, quantized: true },
+  Q6_K: { name: 'Q6_K', id: GGML_TYPE.Q6_K, blockSize: 256, typeSize: 210, quantized: true },
 };
 
 const BY_ID = new Map<number, GgmlTypeInfo>(Object.values(GGML_TYPES).map((t) => [t.id, t]));
@@ -45,15 +52,16 @@ export function tensorBytes(type: GgmlTypeName, elements: number): number {
   return (elements / t.blockSize) * t.typeSize;
 }
 
+/** The file types `writeLlamaGguf` produces: one tensor type throughout, or llama.cpp's Q4_K_M mix. */
+export const GGUF_FILE_TYPES = ['F32', 'F16', 'Q8_0', 'Q4_0', 'Q4_K_M'] as const;
+export type GgufFileType = (typeof GGUF_FILE_TYPES)[number];
+
 /**
  * `general.file_type` ("the type of the majority of the tensors"): LLAMA_FTYPE_ALL_F32 = 0, MOSTLY_F16 = 1,
- * MOSTLY_Q4_0 = 2, MOSTLY_Q8_0 = 7. Note 7, not 8: file types and tensor types are separate enumerations.
+ * MOSTLY_Q4_0 = 2, MOSTLY_Q8_0 = 7, MOSTLY_Q4_K_M = 15. Note 7, not 8: file types and tensor types are separate
+ * enumerations.
  */
-export const GGUF_FILE_TYPE: Readonly<Record<GgmlTypeName, number>> = { F32: 0, F16: 1, Q4_0: 2, Q8_0: 7 };
-
-/** The file types `writeGguf` produces. */
-export const GGUF_FILE_TYPES = ['F32', 'F16', 'Q8_0', 'Q4_0'] as const satisfies readonly GgmlTypeName[];
-export type GgufFileType = (typeof GGUF_FILE_TYPES)[number];
+export const GGUF_FILE_TYPE: Readonly<Record<GgufFileType, number>> = { F32: 0, F16: 1, Q4_0: 2, Q8_0: 7, Q4_K_M: 15 };
 
 /**
  * `general.quantization_version` (GGML_QNT_VERSION): required by the spec as soon as any tensor is quantized. Version 2

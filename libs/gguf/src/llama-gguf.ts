@@ -55,6 +55,13 @@ export function llamaTensorName(hfName: string): string | undefined {
 }
 
 /**
+ * llama.cpp's choice of layers that get more bits in the _M K-quant mixes: the first and last eighth of the layers,
+ * and every third layer in between (`use_more_bits` in llama-quant.cpp).
+ */
+export const useMoreBits = (layer: number, layers: number): boolean =>
+  layer < Math.trunc(layers / 8) || layer >= Math.trunc((7 * layers) / 8) || (layer - Math.trunc(layers / 8)) % 3 === 2;
+
+/**
  * The storage type of one tensor in a file of `fileType`:
  * - 1-D tensors (norms, biases) stay F32 in every file: they are tiny and llama.cpp's ops on them (RMSNorm weight,
  *   bias add) work in F32 (gguf-py: `n_dims <= 1` → F32).
@@ -62,13 +69,25 @@ export function llamaTensorName(hfName: string): string | undefined {
  *   as convert_hf_to_gguf.py does on its QuantError ("falling back to F16").
  * - In a Q4_0 file the output head (`output.weight`, or `token_embd.weight` when the head is tied to it) is Q8_0:
  *   llama-quantize gives the head more bits than the rest (Q6_K, or Q8_0 when the row length is not a multiple of
- *   256); Q6_K is not implemented here, so it is Q8_0 always (larger than Q6_K, and at least as precise).
+ *   256); in a Q4_0 file it is Q8_0 always (larger than Q6_K, and at least as precise).
+ * - Q4_K_M follows llama-quantize's mix: the head Q6_K; `attn_v` and `ffn_down` Q6_K in the layers `useMoreBits`
+ *   picks, Q4_K elsewhere; every other matrix Q4_K. K-quants need rows that are a multiple of 256; a tensor whose
+ *   rows are not falls back to Q8_0 (llama-quantize uses Q5_0 for a Q4_K tensor there, a type not written here;
+ *   Q8_0 is larger and more precise), and to F16 when not even a multiple of 32.
  */
-export function llamaTensorType(name: string, dims: readonly number[], fileType: GgufFileType, tied: boolean): GgmlTypeName {
+export function llamaTensorType(name: string, dims: readonly number[], fileType: GgufFileType, tied: boolean, layers = 1): GgmlTypeName {
   if (dims.length <= 1 || fileType === 'F32') return 'F32';
   if (fileType === 'F16') return 'F16';
   const head = name === 'output.weight' || (tied && name === 'token_embd.weight');
-  const wanted: GgmlTypeName = fileType === 'Q4_0' && head ? 'Q8_0' : fileType;
+  let wanted: GgmlTypeName;
+  if (fileType === 'Q4_K_M') {
+    const layer = Number(/^blk\.(\d+)\./.exec(name)?.[1] ?? -1);
+    const moreBits = layer >= 0 && /\.(attn_v|ffn_down)\.weight$/.test(name) && useMoreBits(layer, layers);
+    wanted = head || moreBits ? 'Q6_K' : 'Q4_K';
+    if ((dims[0] as number) % GGML_TYPES[wanted].blockSize !== 0) wanted = 'Q8_0';
+  } else {
+    wanted = fileType === 'Q4_0' && head ? 'Q8_0' : fileType;
+  }
   return (dims[0] as number) % GGML_TYPES[wanted].blockSize === 0 ? wanted : 'F16';
 }
 
@@ -80,7 +99,7 @@ export function llamaTensorPlan(config: DecoderConfig, fileType: GgufFileType): 
     if (name === undefined) throw new GgufUnsupportedError(`tensor ${hfName} has no llama.cpp name`, 'tensor_name', hfName);
     const dims = [...shape].reverse();
     const permuteHeads = /\.q_proj\.(weight|bias)$/.test(hfName) ? config.num_attention_heads : /\.k_proj\.(weight|bias)$/.test(hfName) ? config.num_key_value_heads : undefined;
-    plans.push({ hfName, name, shape, dims, type: llamaTensorType(name, dims, fileType, config.tie_word_embeddings), ...(permuteHeads !== undefined ? { permuteHeads } : {}) });
+    plans.push({ hfName, name, shape, dims, type: llamaTensorType(name, dims, fileType, config.tie_word_embeddings, config.num_hidden_layers), ...(permuteHeads !== undefined ? { permuteHeads } : {}) });
   }
   const order = (n: string): number => (n.startsWith('token_embd') ? 0 : n.startsWith('blk.') ? 1 : n.startsWith('output_norm') ? 2 : 3);
   return plans.sort((a, b) => order(a.name) - order(b.name) || layerOf(a.name) - layerOf(b.name));
