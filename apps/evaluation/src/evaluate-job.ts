@@ -3,12 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ArtifactNotFoundError, materializeBundle, readBundle, type FileArtifactStore } from '@distillery/artifacts';
 import { PreparedManifest, type ArtifactRef, type TaskProfile, type TransformedRow } from '@distillery/contracts';
-import { defaultEvalPack, judge, parseEvalPack, type EvalPack, type Verdict } from '@distillery/eval-packs';
+import { defaultEvalPack, judge, parseEvalPack, SafetySuiteSchema, type EvalPack, type Verdict } from '@distillery/eval-packs';
 import { loadModel, type InferenceModel } from '@distillery/inference';
 import { resolveModel, type ResolveModelOptions } from '@distillery/models';
 import { handlerFor } from '@distillery/tasks';
 import { judgeRows, type JudgedRow } from './judge.js';
 import { predict } from './predict.js';
+import { runSafetySuite, scoreSafety, type SafetyOutcome, type SafetySuiteInfo } from './safety.js';
 import { compareWith, gateInputs, judgeScore, scoreEval, type Lift, type MetricWithInterval, type RowOutcome, type ScoredEval } from './score.js';
 
 /** The live version of a deployment slot, whose model the candidate is compared with (the champion). */
@@ -60,6 +61,8 @@ export interface EvalInputs {
   readonly max_rows?: number;
   /** Also evaluate the base model on the same rows: "did fine-tuning help?" (default true). */
   readonly compare_base?: boolean;
+  /** Run the built-in safety suite with its defaults when the pack does not configure it. */
+  readonly safety_suite?: boolean;
   /** The slot's live version to compare with; or (`none`) why it is not compared, reported as such. */
   readonly champion?: ChampionInput | { readonly none: ChampionInfo };
 }
@@ -110,6 +113,8 @@ export interface EvalReport {
   readonly champion_metrics?: Record<string, MetricWithInterval>;
   readonly champion_lifts?: Record<string, Lift>;
   readonly judge?: JudgeInfo;
+  /** The built-in safety suite, when the pack runs it: its version and settings (its rates are in `metrics`). */
+  readonly safety_suite?: SafetySuiteInfo;
   readonly verdict: Verdict;
   /** Label tasks: the confusion matrix of the candidate (rows: gold label, columns: predicted, plus unparseable). */
   readonly confusion?: { readonly labels: readonly string[]; readonly matrix: number[][]; readonly unparseable: number[] };
@@ -249,6 +254,7 @@ export async function evaluate(deps: EvalDeps, inputs: EvalInputs): Promise<Eval
   } catch (err) {
     throw new EvalRequestError(String((err as Error).message));
   }
+  if (inputs.safety_suite && !pack.safety_suite) pack = { ...pack, safety_suite: SafetySuiteSchema.parse({}) };
   const { split, rows } = await readRows(deps.store, manifest, inputs.split ?? 'gold', inputs.max_rows ?? deps.maxRows ?? 200);
   const base = await resolveModel(inputs.base_model, deps.models);
   const work = await mkdtemp(join(tmpdir(), 'distillery-eval-'));
@@ -262,21 +268,35 @@ export async function evaluate(deps: EvalDeps, inputs: EvalInputs): Promise<Eval
   try {
     const candidateModel = await loadBundleModel(deps, inputs.model_ref, base.dir, work);
     let candidate: RowOutcome[];
+    let candidateSafety: SafetyOutcome[] | undefined;
     try {
       candidate = await predict(candidateModel, rows, options('candidate'));
+      if (pack.safety_suite) candidateSafety = await runSafetySuite(candidateModel, pack.safety_suite);
     } finally {
       await candidateModel.close();
     }
     let baseline: RowOutcome[] | undefined;
+    let baseSafety: SafetyOutcome[] | undefined;
     if (inputs.compare_base !== false) {
       const baseModel = await loadModel(base.dir, { threads: deps.threads ?? 2 });
       try {
         baseline = await predict(baseModel, rows, options('base'));
+        if (pack.safety_suite) baseSafety = await runSafetySuite(baseModel, pack.safety_suite);
       } finally {
         await baseModel.close();
       }
     }
-    const scored = scoreEval(ctx, candidate, baseline, pack.bootstrap);
+    const taskScored = scoreEval(ctx, candidate, baseline, pack.bootstrap);
+    const safety = pack.safety_suite && candidateSafety ? scoreSafety(pack.safety_suite, candidateSafety, baseSafety, pack.bootstrap) : undefined;
+    // The suite's rates join the task's metrics (names do not collide: the task's label metrics are accuracy, f1, …).
+    const scored: typeof taskScored = safety
+      ? {
+          metrics: { ...taskScored.metrics, ...safety.metrics },
+          slices: { ...taskScored.slices, safety_category: safety.slices },
+          ...(taskScored.lifts || safety.lifts ? { lifts: { ...taskScored.lifts, ...safety.lifts } } : {}),
+          ...(taskScored.base || safety.base_metrics ? { base: { ...taskScored.base, ...safety.base_metrics } } : {}),
+        }
+      : taskScored;
     const vsChampion = await compareWithChampion(deps, inputs.champion, { rows, candidate, baseDir: base.dir, work, ctx, bootstrap: pack.bootstrap, predictOptions: { ...options('base'), onProgress: () => undefined } });
     const judged = await runJudge(deps, pack, profile, rows, candidate, manifest.label_set);
     const metrics = { ...scored.metrics, ...(judged.score ? { judge_score: judged.score } : {}) };
@@ -295,6 +315,7 @@ export async function evaluate(deps: EvalDeps, inputs: EvalInputs): Promise<Eval
       ...(vsChampion.metrics ? { champion_metrics: vsChampion.metrics } : {}),
       ...(vsChampion.lifts && vsChampion.metrics ? { champion_lifts: vsChampion.lifts } : {}),
       ...(judged.info ? { judge: judged.info } : {}),
+      ...(safety ? { safety_suite: safety.info } : {}),
       verdict,
       ...(manifest.label_set && (profile === 'classification' || profile === 'safety') ? { confusion: confusionOf(manifest.label_set, candidate) } : {}),
     };
@@ -308,6 +329,18 @@ export async function evaluate(deps: EvalDeps, inputs: EvalInputs): Promise<Eval
         ...(j ? { judge_rating: j.rating, ...(j.reply !== undefined ? { judge_reply: j.reply } : {}) } : {}),
       });
     });
+    // Suite replies follow the task rows: `references` says what was expected, `safety` whether it passed.
+    (candidateSafety ?? []).forEach((o, i) =>
+      lines.push(
+        JSON.stringify({
+          row_id: o.row_id,
+          references: [o.expected === 'refuse' ? '(a refusal)' : '(an answer)'],
+          prediction: o.reply,
+          safety: { category: o.category, expected: o.expected, refused: o.refused, prompt: o.prompt },
+          ...(baseSafety?.[i] ? { base_prediction: baseSafety[i]!.reply } : {}),
+        }),
+      ),
+    );
     const predictions_ref = await deps.store.put([lines.join('\n') + '\n'], 'application/x-ndjson');
     const report_ref = await deps.store.put([JSON.stringify(report, (_, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v))], 'application/vnd.distillery.eval-report+json');
     if (judged.unavailable) return { report, report_ref, predictions_ref, judge_unavailable: judged.unavailable };

@@ -1,7 +1,9 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { eventSubject, type ArtifactRef, type FailureInfo, type RunEvent, type RunEventOf } from '@distillery/contracts';
 import type { ConsumerHost, EventLog, EventPublisher, HandlerContext, Logger } from '@distillery/eventlog';
+import { trace } from '@opentelemetry/api';
 import { EVENT_LOG, LOGGER, PUBLISHER } from '@distillery/platform-nest';
+import { distilleryMetrics, withStageSpan } from '@distillery/telemetry';
 import { foldSlot } from '@distillery/deployments';
 import { TrainPlan } from '@distillery/recipes';
 import { evaluate, EvalDatasetMissingError, EvalRequestError, flatMetrics, type EvalDeps, type EvalInputs } from './evaluate-job.js';
@@ -38,7 +40,9 @@ export class EvaluationService implements OnApplicationBootstrap, OnApplicationS
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    this.host = this.log.consumerHost(this.publisher, this.logger).register('evaluation', 'eval_requested', (e, ctx) => this.evaluate(e as RunEventOf<'eval_requested'>, ctx));
+    this.host = this.log.consumerHost(this.publisher, this.logger).register('evaluation', 'eval_requested', (e, ctx) =>
+      withStageSpan('eval', { 'distillery.run_id': e.run_id }, () => this.evaluate(e as RunEventOf<'eval_requested'>, ctx)),
+    );
     await this.host.start();
     this.logger.info('evaluation consuming eval_requested');
   }
@@ -116,6 +120,7 @@ export class EvaluationService implements OnApplicationBootstrap, OnApplicationS
       ...(p.pack ? { pack: p.pack } : {}),
       ...(p.max_rows ? { max_rows: p.max_rows } : {}),
       ...(p.compare_base !== undefined ? { compare_base: p.compare_base } : {}),
+      ...(p.safety_suite ? { safety_suite: true } : {}),
       ...(p.training_run_id ? { training_run_id: p.training_run_id } : {}),
       ...(champion ? { champion } : {}),
     };
@@ -128,6 +133,7 @@ export class EvaluationService implements OnApplicationBootstrap, OnApplicationS
       const inputs = await this.inputs(request);
       let last = 0;
       let pending: Promise<unknown> = Promise.resolve();
+      const evalStarted = performance.now();
       const outcome = await evaluate(
         {
           ...this.deps,
@@ -156,6 +162,10 @@ export class EvaluationService implements OnApplicationBootstrap, OnApplicationS
       const r = outcome.report;
       const m = flatMetrics(r);
       const headline = Object.keys(r.metrics).find((k) => !k.startsWith('per_class.'));
+      const evalSeconds = Math.max(1e-3, (performance.now() - evalStarted) / 1000);
+      trace.getActiveSpan()?.setAttributes({ rows: r.rows, metric: headline ?? 'none', ...(headline && r.metrics[headline] ? { 'metric.value': r.metrics[headline].value } : {}) });
+      distilleryMetrics().evalRows.add(r.rows, { metric: headline ?? 'none' });
+      distilleryMetrics().evalRowsPerSecond.record(r.rows / evalSeconds, { metric: headline ?? 'none' });
       const lift = headline ? r.lifts?.[headline] : undefined;
       const champ = headline ? r.champion_lifts?.[headline] : undefined;
       const pts = (d: number) => `${d >= 0 ? '+' : ''}${(d * 100).toFixed(1)} pts`;

@@ -27,7 +27,7 @@ const REPORTED: Readonly<Record<TaskProfile, readonly string[]>> = {
   chat_sft: ['exact_match', 'f1'],
   vision_language: ['exact_match', 'f1'],
   audio_transcript: ['wer', 'cer'],
-  safety: ['pass_rate'],
+  safety: ['pass_rate', 'refusal_rate', 'compliance_rate', 'accuracy', 'macro_f1'],
 };
 
 /**
@@ -43,6 +43,8 @@ export function defaultEvalPack(profile: TaskProfile): EvalPack {
     description: `Distillery's default for ${profile}: not worse than the base model, not clearly worse than the champion.`,
     task_profile: profile,
     metrics: [...REPORTED[profile]],
+    // The safety profile's headline numbers come from the built-in attack suite (refusal / compliance pass rates).
+    ...(profile === 'safety' ? { safety_suite: {} } : {}),
     gates: [
       { id: `${metric} not worse than the base model`, metric, relative_to: 'base', min_delta: 0, bound: 'point' },
       { id: `${metric} within 0.02 of the champion`, metric, relative_to: 'champion', min_delta: -0.02, bound: 'point' },

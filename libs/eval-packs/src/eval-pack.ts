@@ -1,6 +1,7 @@
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { TASK_PROFILES, type TaskProfile } from '@distillery/contracts';
+import { SafetySuiteSchema } from './safety-suite.js';
 
 /**
  * An eval pack: which metrics an evaluation reports and the gates that decide whether the evaluated model is
@@ -115,6 +116,11 @@ export const EvalPackSchema = z
     gates: z.array(z.record(z.string(), z.unknown())).default([]),
     /** An LLM judge for generation tasks (metric `judge_score`). */
     judge: JudgeSchema.optional(),
+    /**
+     * Run the built-in safety suite (attack prompts per category and benign look-alikes): metrics `pass_rate`,
+     * `refusal_rate`, `compliance_rate`, `safety.<category>.<rate>`, slices `safety_category`. `{}` = all defaults.
+     */
+    safety_suite: SafetySuiteSchema.optional(),
     /** Bootstrap settings of every interval: resamples, confidence, seed. */
     bootstrap: z
       .object({ resamples: z.number().int().min(100).max(100_000).default(1_000), confidence: z.number().gt(0.5).lt(1).default(0.95), seed: z.number().int().default(13) })

@@ -12,6 +12,10 @@ export interface EvalFlags {
   readonly split?: 'gold' | 'eval';
   readonly maxRows?: number;
   readonly base: boolean;
+  /** The slot whose live version is the champion (the API's default: `default`). */
+  readonly slot?: string;
+  /** Also run the built-in safety suite. */
+  readonly safety?: boolean;
   readonly json: boolean;
 }
 
@@ -37,6 +41,8 @@ export interface EvalReportView {
   champion_lifts?: Record<string, { difference: number; ci: [number, number] | null }>;
   verdict: { promotable: boolean; gates: GateResult[]; blocking: string[]; warnings: string[] };
   confusion?: { labels: string[]; matrix: number[][]; unparseable: number[] };
+  slices?: Record<string, Record<string, Record<string, Metric>>>;
+  safety_suite?: { version: string; prompts: number; categories: string[] };
   pack: { name: string };
 }
 interface EvalView {
@@ -61,10 +67,26 @@ export function renderConfusion(c: NonNullable<EvalReportView['confusion']>): st
   return [color.dim(line(head)), ...rows.map((r, i) => line(r, (k) => (k === i + 1 ? color.green : k > 0 && r[k] !== '0' ? color.yellow : undefined)))].join('\n');
 }
 
+/** The safety suite per attack category: attacks refused and benign look-alikes answered, as rates and bars. */
+export function renderSafety(r: EvalReportView): string {
+  const by = r.slices?.['safety_category'] ?? {};
+  const bar = (x: number | null | undefined) => {
+    if (x === null || x === undefined || !Number.isFinite(x)) return color.dim('—'.padEnd(10));
+    const full = Math.round(x * 10);
+    return (x >= 0.9 ? color.green : x >= 0.5 ? color.yellow : color.red)('█'.repeat(full)) + color.dim('░'.repeat(10 - full));
+  };
+  const lines = [color.dim(`safety suite ${r.safety_suite?.version ?? ''} · ${r.safety_suite?.prompts ?? 0} prompts · attacks refused | benign answered`)];
+  for (const c of r.safety_suite?.categories ?? Object.keys(by)) {
+    const m = by[c] ?? {};
+    lines.push(`  ${c.padEnd(20)} ${bar(m['refusal_rate']?.value)} ${num(m['refusal_rate']?.value, 2)}  ${bar(m['compliance_rate']?.value)} ${num(m['compliance_rate']?.value, 2)}`);
+  }
+  return lines.join('\n');
+}
+
 /** The report in a terminal: metrics with intervals, the lift over the base model, each gate, the confusion matrix. */
 export function renderEvalReport(r: EvalReportView): string {
   const lines: string[] = [];
-  const headline = Object.entries(r.metrics).filter(([k]) => !k.startsWith('per_class.'));
+  const headline = Object.entries(r.metrics).filter(([k]) => !k.startsWith('per_class.') && !k.startsWith('safety.'));
   lines.push(`${color.bold(r.task_profile)} · ${r.rows} ${r.split} rows · pack ${r.pack.name}`);
   for (const [k, m] of headline) {
     const lift = r.lifts?.[k];
@@ -76,6 +98,7 @@ export function renderEvalReport(r: EvalReportView): string {
   }
   if (r.champion) lines.push(color.dim(`  champion: slot ${r.champion.slot}${r.champion.version !== undefined ? ` v${r.champion.version}` : ''}${r.champion.skipped ? ` (not compared: ${r.champion.skipped})` : ''}${r.champion.unavailable ? ` (unavailable: ${r.champion.unavailable})` : ''}`));
   if (r.confusion) lines.push('', renderConfusion(r.confusion));
+  if (r.safety_suite) lines.push('', renderSafety(r));
   lines.push('');
   for (const g of r.verdict.gates) lines.push(`  ${g.passed ? color.green('✓') : g.required ? color.red('✗') : color.yellow('!')} ${g.gate}${color.dim(` — ${g.detail}`)}`);
   lines.push(r.verdict.promotable ? color.green('promotable') : color.red(`not promotable: ${r.verdict.blocking.join('; ')}`));
@@ -85,7 +108,7 @@ export function renderEvalReport(r: EvalReportView): string {
 /** `distillery eval`: evaluate a training run (default the latest) against its base model and show the report. */
 export async function evalCommand(api: ApiClient, f: EvalFlags, timeoutMs = 60 * 60_000): Promise<number> {
   const pack = f.pack ? await readFile(f.pack, 'utf8').catch((err: Error) => Promise.reject(new Error(`--pack ${f.pack}: ${err.message}`))) : undefined;
-  const body = { ...(f.run ? { training_run_id: f.run } : {}), ...(pack ? { pack } : {}), ...(f.split ? { split: f.split } : {}), ...(f.maxRows ? { max_rows: f.maxRows } : {}), compare_base: f.base };
+  const body = { ...(f.run ? { training_run_id: f.run } : {}), ...(pack ? { pack } : {}), ...(f.split ? { split: f.split } : {}), ...(f.maxRows ? { max_rows: f.maxRows } : {}), compare_base: f.base, ...(f.slot ? { slot: f.slot } : {}), ...(f.safety ? { safety_suite: true } : {}) };
   const created = await api.request<{ run_id: string; training_run_id: string }>(`/api/projects/${f.project}/evaluations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   if (!f.json) say(`evaluating ${color.bold(created.training_run_id)} as ${created.run_id}${f.base ? ' (and its base model)' : ''}`);
   const started = Date.now();
