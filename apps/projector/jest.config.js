@@ -1,3 +1,3 @@
 import { preset } from '../../jest.preset.js';
 
-export default { ...preset, displayName: 'projector', rootDir: import.meta.dirname, testTimeout: 120_000 };
+export default { ...preset, displayName: 'projector', rootDir: import.meta.dirname, testTimeout: 240_000 };

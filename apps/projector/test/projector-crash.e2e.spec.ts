@@ -86,7 +86,10 @@ describe('projector crash and restart', () => {
     await publishAll;
     const lastSeq = await log.lastSeq();
     expect(lastSeq).toBe(total);
-    await waitFor('restarted projector to catch up', async () => (await checkpoint()) === lastSeq, { timeoutMs: 60_000 });
+    // A loaded CI machine (two test projects at once) can take a while; say where it stood if it never gets there.
+    await waitFor('restarted projector to catch up', async () => (await checkpoint()) === lastSeq, { timeoutMs: 150_000 }).catch(async (err: Error) => {
+      throw new Error(`${err.message}: timeline checkpoint ${await checkpoint()} of ${lastSeq}; projector output: ${projector?.output().slice(-2_000) ?? "(none)"}`);
+    });
     expect(await projector.kill('SIGTERM')).toBe(0);
 
     const afterCrash = await dumpTimeline(db.db);

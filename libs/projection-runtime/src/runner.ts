@@ -25,6 +25,8 @@ export interface RunnerDeps {
   readonly batchSize?: number;
   /** One span per projected event, continuing the producer's trace (off for rebuilds). */
   readonly traceEvents?: boolean;
+  /** How long a reader may receive nothing while the log holds unapplied events before it is replaced (15 s). */
+  readonly stallMs?: number;
 }
 
 /** Creates the runtime tables and, for a projection seen for the first time, its version 1. */
@@ -86,6 +88,8 @@ export class ProjectionRunner {
   private abort?: AbortController;
   private checkpoint = 0;
   private version = 0;
+  /** Readers dropped by the stall watchdog (for tests and diagnostics). */
+  stalls = 0;
   private waiters: Array<{ seq: number; resolve: () => void }> = [];
   private readonly logger: Logger;
 
@@ -151,22 +155,54 @@ export class ProjectionRunner {
     if (cp === undefined) throw new CheckpointConflictError(this.projection.name, this.version, -1);
     this.checkpoint = cp;
     this.notify();
-    this.abort = new AbortController();
+    const abort = new AbortController();
+    this.abort = abort;
     let lastVersionCheck = Date.now();
-    for await (const batch of log.read({ fromSeq: cp + 1, follow: true, batchSize: this.deps.batchSize ?? 500, signal: this.abort.signal })) {
-      if (!this.running) return;
-      await this.deadLetter(batch);
-      const spans = this.deps.traceEvents ? this.startSpans(batch) : [];
-      try {
-        this.checkpoint = await applyBatch(db, this.projection, this.version, this.checkpoint, batch);
-      } finally {
-        for (const s of spans) s.end();
+    // Watchdog: when nothing arrives for a while although the log holds events past the checkpoint, the reader has
+    // stalled (seen once under CI load after a SIGKILL restart: 30 events never delivered for 150 s, no error):
+    // drop it and let run() start a new one from the checkpoint. Idle projections (nothing new) are left alone.
+    let lastBatchAt = Date.now();
+    let applying = false;
+    const stallMs = this.deps.stallMs ?? 15_000;
+    const watchdog = setInterval(() => {
+      if (applying || Date.now() - lastBatchAt < stallMs) return;
+      void log
+        .lastSeq()
+        .then((seq) => {
+          if (seq > this.checkpoint && Date.now() - lastBatchAt >= stallMs && !abort.signal.aborted) {
+            this.logger.warn('projection reader stalled; restarting it from the checkpoint', { projection: this.projection.name, checkpoint: this.checkpoint, last_seq: seq, idle_ms: Date.now() - lastBatchAt });
+            this.stalls += 1;
+            abort.abort();
+          }
+        })
+        .catch(() => undefined);
+    }, Math.max(250, Math.floor(stallMs / 3)));
+    watchdog.unref?.();
+    try {
+      for await (const batch of log.read({ fromSeq: cp + 1, follow: true, batchSize: this.deps.batchSize ?? 500, signal: abort.signal })) {
+        lastBatchAt = Date.now();
+        if (!this.running) return;
+        applying = true;
+        try {
+          await this.deadLetter(batch);
+          const spans = this.deps.traceEvents ? this.startSpans(batch) : [];
+          try {
+            this.checkpoint = await applyBatch(db, this.projection, this.version, this.checkpoint, batch);
+          } finally {
+            for (const s of spans) s.end();
+          }
+        } finally {
+          applying = false;
+        }
+        this.notify();
+        lastBatchAt = Date.now();
+        if (Date.now() - lastVersionCheck > 1_000) {
+          lastVersionCheck = Date.now();
+          if ((await activeVersion(db, this.projection.name)) !== this.version) return; // a rebuild switched over
+        }
       }
-      this.notify();
-      if (Date.now() - lastVersionCheck > 1_000) {
-        lastVersionCheck = Date.now();
-        if ((await activeVersion(db, this.projection.name)) !== this.version) return; // a rebuild switched over
-      }
+    } finally {
+      clearInterval(watchdog);
     }
   }
 
