@@ -5,6 +5,7 @@ import { decide, DeploymentCommandError, foldSlot, type DeploymentCommand, type 
 import type { ConsumerHost, EventLog, EventPublisher, HandlerContext, Logger, ServiceConsumer } from '@distillery/eventlog';
 import type { InferenceModel } from '@distillery/inference';
 import { EVENT_LOG, LOGGER, PUBLISHER } from '@distillery/platform-nest';
+import { withStageSpan } from '@distillery/telemetry';
 import { createCommand, RequestInvalidError } from './create-version.js';
 import { DriftInputsSource, type DriftSettings } from './drift-inputs.js';
 import { runDriftCheck } from './drift-check.js';
@@ -78,14 +79,18 @@ export class DeploymentService implements OnApplicationBootstrap, OnApplicationS
     this.follower = new LiveFollower(this.log, this.deps.runner, (project, v) => this.loadVersion(project, v), this.logger, (s, v, err) => this.loadFailed(s, v, err));
     await this.follower.start();
     const host = this.log.consumerHost(this.publisher, this.logger);
-    host.register('deployment', 'deployment_requested', (e, ctx) => this.create(e as RunEventOf<'deployment_requested'>, ctx));
-    host.register('deployment', 'deployment_promote_requested', (e, ctx) => this.command(e, ctx, (e as RunEventOf<'deployment_promote_requested'>).payload.slot, () => ({ kind: 'promote', version: (e as RunEventOf<'deployment_promote_requested'>).payload.version })));
-    host.register('deployment', 'deployment_rollback_requested', (e, ctx) => this.command(e, ctx, (e as RunEventOf<'deployment_rollback_requested'>).payload.slot, () => ({ kind: 'rollback' })));
+    host.register('deployment', 'deployment_requested', (e, ctx) => withStageSpan('deploy', { 'distillery.run_id': e.run_id }, () => this.create(e as RunEventOf<'deployment_requested'>, ctx)));
+    host.register('deployment', 'deployment_promote_requested', (e, ctx) =>
+      withStageSpan('promote', { 'distillery.run_id': e.run_id }, () => this.command(e, ctx, (e as RunEventOf<'deployment_promote_requested'>).payload.slot, () => ({ kind: 'promote', version: (e as RunEventOf<'deployment_promote_requested'>).payload.version }))),
+    );
+    host.register('deployment', 'deployment_rollback_requested', (e, ctx) => withStageSpan('rollback', { 'distillery.run_id': e.run_id }, () => this.command(e, ctx, (e as RunEventOf<'deployment_rollback_requested'>).payload.slot, () => ({ kind: 'rollback' }))));
     host.register('deployment', 'deployment_reject_requested', (e, ctx) => {
       const p = (e as RunEventOf<'deployment_reject_requested'>).payload;
-      return this.command(e, ctx, p.slot, () => ({ kind: 'reject', version: p.version, reason: p.reason }));
+      return withStageSpan('reject', { 'distillery.run_id': e.run_id }, () => this.command(e, ctx, p.slot, () => ({ kind: 'reject', version: p.version, reason: p.reason })));
     });
-    host.register('deployment', 'deployment_drift_check_requested', (e, ctx) => this.driftCheck(e as RunEventOf<'deployment_drift_check_requested'>, ctx));
+    host.register('deployment', 'deployment_drift_check_requested', (e, ctx) =>
+      withStageSpan('drift_check', { 'distillery.run_id': e.run_id }, () => this.driftCheck(e as RunEventOf<'deployment_drift_check_requested'>, ctx)),
+    );
     this.host = host;
     await host.start();
     if (this.deps.drift.everyMs > 0) this.timer = setInterval(() => void this.scheduleDriftChecks(), this.deps.drift.everyMs);

@@ -3,6 +3,7 @@
  * same against the built-in runner, vLLM (`http://host:8000/v1`), a llama.cpp server (`http://host:8080/v1`) or
  * Ollama (`http://host:11434/v1`). The base URL may be given with or without its `/v1`.
  */
+import { context, propagation } from '@opentelemetry/api';
 
 export interface ChatMessage {
   readonly role: 'system' | 'user' | 'assistant';
@@ -110,7 +111,10 @@ export class OpenAiClient {
   }
 
   private headers(): Record<string, string> {
-    return { 'content-type': 'application/json', ...(this.options.apiKey ? { authorization: `Bearer ${this.options.apiKey}` } : {}), ...this.options.headers };
+    const headers: Record<string, string> = { 'content-type': 'application/json', ...(this.options.apiKey ? { authorization: `Bearer ${this.options.apiKey}` } : {}), ...this.options.headers };
+    // fetch is not instrumented: carry the active trace (a deploy or drift check's stage span) by hand
+    propagation.inject(context.active(), headers);
+    return headers;
   }
 
   private async request(path: string, init: { method: 'GET' | 'POST'; body?: unknown }): Promise<Response> {

@@ -2,12 +2,22 @@ import { Body, Catch, Controller, Get, HttpException, Inject, Module, Post, Req,
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '@distillery/eventlog';
+import { distilleryMetrics } from '@distillery/telemetry';
 import { OpenAiError, parseChatRequest, parseCompletionRequest, type ChatRequest, type CompletionRequest } from './openai-api.js';
 import { sseError } from './openai-format.js';
 import { PROBE_HEADER, type RequestContext, type Runner } from './runner.js';
 
 export const RUNNER = Symbol.for('distillery.Runner');
 export const RUNNER_LOGGER = Symbol.for('distillery.RunnerLogger');
+
+const ROUTES = { chat: '/v1/chat/completions', text: '/v1/completions' } as const;
+
+/** `distillery.runner.request.duration` for every answered request, `…errors` for those answered 4xx/5xx. */
+function recordRunnerRequest(route: string, status: number, startedAt: number, streamed: boolean): void {
+  const m = distilleryMetrics();
+  m.runnerRequestDuration.record((performance.now() - startedAt) / 1000, { route, status_code: status, stream: streamed });
+  if (status >= 400) m.runnerRequestErrors.add(1, { route, status_code: status });
+}
 
 const toOpenAi = (err: unknown): OpenAiError => {
   if (err instanceof OpenAiError) return err;
@@ -40,8 +50,12 @@ export class RunnerController {
   /** Answers one request: JSON, or SSE frames when it asked to stream; errors in OpenAI's shape. */
   private async serve(kind: 'chat' | 'text', parse: () => ChatRequest | CompletionRequest, req: FastifyRequest, reply: FastifyReply): Promise<void> {
     const ctx: RequestContext = { probe: req.headers[PROBE_HEADER] !== undefined };
+    const startedAt = performance.now();
+    let status = 200;
+    let streamed = false;
     try {
       const request = parse();
+      streamed = request.stream === true;
       if (!request.stream) {
         await reply.status(200).send(await this.runner.complete(kind, request, ctx));
         return;
@@ -49,8 +63,11 @@ export class RunnerController {
       await this.pipe(this.runner.stream(kind, request, ctx).frames, reply);
     } catch (err) {
       const e = toOpenAi(err);
+      status = e.status;
       if (e.status >= 500) this.logger.error('runner request failed', { err: String((err as Error)?.stack ?? err) });
       await reply.status(e.status).send(e.body);
+    } finally {
+      recordRunnerRequest(ROUTES[kind], status, startedAt, streamed);
     }
   }
 
@@ -106,6 +123,7 @@ export class OpenAiErrorFilter implements ExceptionFilter {
     const cause = (exception as { cause?: { code?: string } })?.cause?.code;
     const code = status === 404 ? 'not_found' : cause === 'FST_ERR_CTP_INVALID_JSON_BODY' || (status === 400 && /JSON/i.test(message)) ? 'invalid_json' : (cause ?? null);
     const e = status >= 500 ? new OpenAiError(500, `the runner failed: ${message}`, 'server_error', null, 'internal_error') : new OpenAiError(status, `could not read the request: ${message}`, 'invalid_request_error', null, code);
+    distilleryMetrics().runnerRequestErrors.add(1, { route: status === 404 ? 'unknown' : (host.switchToHttp().getRequest<FastifyRequest>().url ?? 'unknown').split('?')[0]!, status_code: e.status });
     void reply.status(e.status).send(e.body);
   }
 }

@@ -6,6 +6,7 @@ import type { DatabaseHandle } from '@distillery/db';
 import type { ConsumerHost, EventLog, EventPublisher, HandlerContext, Logger } from '@distillery/eventlog';
 import { commitImport, TaskProfileMismatchError, type ImporterDeps } from '@distillery/importer';
 import { DATABASE, EVENT_LOG, LOGGER, PUBLISHER } from '@distillery/platform-nest';
+import { withStageSpan } from '@distillery/telemetry';
 import { DatasetStore } from './dataset-store.js';
 
 export const MAPPING_DEPS = Symbol.for('distillery.MappingDeps');
@@ -53,7 +54,9 @@ export class MappingService implements OnApplicationBootstrap, OnApplicationShut
     this.datasets = await DatasetStore.open(this.db.db, this.db.schema);
     this.host = this.log
       .consumerHost(this.publisher, this.logger)
-      .register('mapping', 'dataset_import_requested', (event, ctx) => this.import(event as RunEventOf<'dataset_import_requested'>, ctx));
+      .register('mapping', 'dataset_import_requested', (event, ctx) =>
+        withStageSpan('import', { 'distillery.run_id': event.run_id }, () => this.import(event as RunEventOf<'dataset_import_requested'>, ctx)),
+      );
     await this.host.start();
     this.logger.info('mapping consuming dataset_import_requested');
   }
@@ -69,7 +72,7 @@ export class MappingService implements OnApplicationBootstrap, OnApplicationShut
       if (project && project.task_profile !== p.task_profile) {
         throw new TaskProfileMismatchError(request.project_id, project.task_profile, p.task_profile, p.mapper_id);
       }
-      const outcome = await commitImport(
+      const outcome = await withStageSpan('map', { 'distillery.mapper_id': p.mapper_id }, () => commitImport(
         { ...this.deps, index: datasets },
         {
           locator: p.locator,
@@ -91,7 +94,7 @@ export class MappingService implements OnApplicationBootstrap, OnApplicationShut
               .catch((err) => this.logger.warn('progress event not published', { err: String(err) }));
           },
         },
-      );
+      ));
       const dataset = await datasets.lockProject(request.project_id, p.task_profile);
       let savedId: string | undefined = p.saved_mapping_id;
       if (p.save_as) {

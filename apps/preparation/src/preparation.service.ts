@@ -8,6 +8,7 @@ import type { ConsumerHost, EventLog, EventPublisher, HandlerContext, Logger } f
 import type { MapperRegistry } from '@distillery/mappers';
 import { SplitConfigError, type SplitRatios } from '@distillery/prepare';
 import { EVENT_LOG, LOGGER, PUBLISHER } from '@distillery/platform-nest';
+import { withStageSpan } from '@distillery/telemetry';
 import { runCleanJob, type JobProgress } from './clean-job.js';
 import { runPrepareJob } from './prepare-job.js';
 
@@ -45,8 +46,12 @@ export class PreparationService implements OnApplicationBootstrap, OnApplication
   async onApplicationBootstrap(): Promise<void> {
     this.host = this.log
       .consumerHost(this.publisher, this.logger)
-      .register('preparation', 'cleaning_requested', (e, ctx) => this.clean(e as RunEventOf<'cleaning_requested'>, ctx))
-      .register('preparation', 'dataset_prep_requested', (e, ctx) => this.prepare(e as RunEventOf<'dataset_prep_requested'>, ctx));
+      .register('preparation', 'cleaning_requested', (e, ctx) =>
+        withStageSpan('clean', { 'distillery.run_id': e.run_id }, () => this.clean(e as RunEventOf<'cleaning_requested'>, ctx)),
+      )
+      .register('preparation', 'dataset_prep_requested', (e, ctx) =>
+        withStageSpan('prepare', { 'distillery.run_id': e.run_id }, () => this.prepare(e as RunEventOf<'dataset_prep_requested'>, ctx)),
+      );
     await this.host.start();
     this.logger.info('preparation consuming cleaning_requested, dataset_prep_requested');
   }

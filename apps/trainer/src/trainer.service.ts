@@ -3,6 +3,8 @@ import { eventSubject, type ArtifactRef, type FailureInfo, type RunEventOf } fro
 import { EngineOomError } from '@distillery/engine-ort';
 import type { ConsumerHost, EventLog, EventPublisher, HandlerContext, Logger } from '@distillery/eventlog';
 import { EVENT_LOG, LOGGER, PUBLISHER } from '@distillery/platform-nest';
+import { withStageSpan } from '@distillery/telemetry';
+import { EpochSpans } from './epoch-spans.js';
 import { runPlan, type RunDeps } from './run-plan.js';
 
 export const TRAINER_DEPS = Symbol.for('distillery.TrainerDeps');
@@ -30,7 +32,9 @@ export class TrainerService implements OnApplicationBootstrap, OnApplicationShut
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    this.host = this.log.consumerHost(this.publisher, this.logger).register('trainer', 'training_dispatched', (e, ctx) => this.train(e as RunEventOf<'training_dispatched'>, ctx));
+    this.host = this.log.consumerHost(this.publisher, this.logger).register('trainer', 'training_dispatched', (e, ctx) =>
+      withStageSpan('train', { 'distillery.run_id': e.run_id, 'distillery.method': (e as RunEventOf<'training_dispatched'>).payload.method }, () => this.train(e as RunEventOf<'training_dispatched'>, ctx)),
+    );
     await this.host.start();
     this.logger.info('trainer consuming training_dispatched', { worker: this.deps.workerId });
   }
@@ -43,6 +47,7 @@ export class TrainerService implements OnApplicationBootstrap, OnApplicationShut
     const base = { project_id: dispatch.project_id, run_id: dispatch.run_id, parent_run_id: dispatch.parent_run_id } as const;
     const attempt = ctx.deliveryCount;
     let step = 0;
+    const epochs = new EpochSpans({ run: dispatch.run_id, method: dispatch.payload.method });
     try {
       const outcome = await runPlan(this.deps, dispatch.payload.plan_ref, {
         started: async (i) => {
@@ -58,6 +63,7 @@ export class TrainerService implements OnApplicationBootstrap, OnApplicationShut
         },
         progress: async (p) => {
           step = p.step;
+          epochs.progress(p);
           await ctx.publish(
             {
               reason_code: 'training_progress',
@@ -74,6 +80,7 @@ export class TrainerService implements OnApplicationBootstrap, OnApplicationShut
         lastCheckpoint: async () => ((await this.log.lastEventOn(this.subject(dispatch, 'training_checkpoint_saved')))?.event.payload as { checkpoint_ref?: ArtifactRef } | undefined)?.checkpoint_ref,
         cancelRequested: async () => (await this.log.lastEventOn(this.subject(dispatch, 'training_cancel_requested'))) !== undefined,
       });
+      epochs.end();
       if (outcome.status === 'cancelled') {
         await ctx.publish({ reason_code: 'training_cancelled', ...base, summary: `cancelled at step ${outcome.step}; the last checkpoint is kept`, payload: { step: outcome.step } });
         return;
@@ -98,6 +105,7 @@ export class TrainerService implements OnApplicationBootstrap, OnApplicationShut
         },
       });
     } catch (err) {
+      epochs.end();
       this.logger.warn('training failed', { run_id: dispatch.run_id, step, err: String(err) });
       if (err instanceof EngineOomError) {
         await ctx.publish({ reason_code: 'training_oom', ...base, summary: `out of memory at step ${step}: ${failureOf(err).message}`.slice(0, 500), payload: { step, failure: failureOf(err) } });

@@ -2,6 +2,7 @@ import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShut
 import type { FailureInfo, RunEventOf } from '@distillery/contracts';
 import type { ConsumerHost, EventLog, EventPublisher, HandlerContext, Logger } from '@distillery/eventlog';
 import { EVENT_LOG, LOGGER, PUBLISHER } from '@distillery/platform-nest';
+import { withStageSpan } from '@distillery/telemetry';
 import { planTraining, PlanRequestError, type PlanDeps } from './plan-job.js';
 
 export const TRAINING_DEPS = Symbol.for('distillery.TrainingDeps');
@@ -28,7 +29,9 @@ export class TrainingService implements OnApplicationBootstrap, OnApplicationShu
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    this.host = this.log.consumerHost(this.publisher, this.logger).register('training', 'training_requested', (e, ctx) => this.plan(e as RunEventOf<'training_requested'>, ctx));
+    this.host = this.log.consumerHost(this.publisher, this.logger).register('training', 'training_requested', (e, ctx) =>
+      withStageSpan('preflight', { 'distillery.run_id': e.run_id }, () => this.plan(e as RunEventOf<'training_requested'>, ctx)),
+    );
     await this.host.start();
     this.logger.info('training consuming training_requested');
   }

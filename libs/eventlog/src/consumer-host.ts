@@ -1,12 +1,16 @@
-import type { ConsumerMessages, JetStreamClient, JsMsg } from '@nats-io/jetstream';
-import { context, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
+import type { Consumer, ConsumerMessages, JetStreamClient, JsMsg } from '@nats-io/jetstream';
+import { context, SpanStatusCode, trace, type ObservableResult, type Span } from '@opentelemetry/api';
 import type { ReasonCode, RunEvent, RunEventDraft } from '@distillery/contracts';
+import { distilleryMetrics, type DistilleryInstruments } from '@distillery/telemetry';
 import { decodeRunEvent } from './decode.js';
 import { publishSchemaInvalid } from './dead-letter.js';
 import { PermanentError, TopologyMissingError } from './errors.js';
 import type { EventPublisher, PublishContext, PublishResult } from './publisher.js';
 import { SpanKind, extractTraceContext, tracer } from './trace-context.js';
 import type { DurableConsumerSpec, Topology } from './topology.js';
+
+/** The metrics label of consumed messages that did not decode as RunEvents. */
+const UNDECODABLE = 'invalid';
 
 export interface HandlerContext {
   readonly stream: string;
@@ -38,6 +42,7 @@ export type Settlement = 'ack' | 'nak' | 'term';
 interface Registration {
   readonly spec: DurableConsumerSpec;
   readonly handler: EventHandler;
+  consumer?: Consumer;
   messages?: ConsumerMessages;
   loop?: Promise<void>;
 }
@@ -55,6 +60,8 @@ export class ConsumerHost {
   private readonly registrations: Registration[] = [];
   private running = false;
   readonly stats = { ack: 0, nak: 0, term: 0 };
+  /** The lag gauge this host observes into while started (removed again on stop). */
+  private lag?: { gauge: DistilleryInstruments['consumerLag']; observe: (result: ObservableResult) => Promise<void> };
 
   constructor(
     private readonly js: JetStreamClient,
@@ -83,9 +90,32 @@ export class ConsumerHost {
         this.running = false;
         throw new TopologyMissingError(`durable consumer '${reg.spec.durable}' on stream '${this.topology.stream.name}'`);
       }
+      reg.consumer = consumer;
       reg.messages = await consumer.consume({ max_messages: Math.min(64, reg.spec.maxAckPending) });
       reg.loop = this.drain(reg);
     }
+    this.observeLag();
+  }
+
+  /**
+   * `distillery.consumer.lag`: JetStream's num_pending of each durable consumer, sampled when metrics are collected
+   * (a Prometheus scrape, an OTLP export). A consumer whose info does not come back within 2 s is skipped.
+   */
+  private observeLag(): void {
+    const gauge = distilleryMetrics().consumerLag;
+    const stream = this.topology.stream.name;
+    const observe = async (result: ObservableResult) => {
+      await Promise.all(
+        this.registrations.map(async (reg) => {
+          if (!reg.consumer) return;
+          const timeout = new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 2_000).unref());
+          const info = await Promise.race([reg.consumer.info().catch(() => undefined), timeout]);
+          if (info) result.observe(info.num_pending, { stream, consumer: reg.spec.durable });
+        }),
+      );
+    };
+    gauge.addCallback(observe);
+    this.lag = { gauge, observe };
   }
 
   private async drain(reg: Registration): Promise<void> {
@@ -115,9 +145,13 @@ export class ConsumerHost {
         this.logger.error('dead letter publish failed; will retry', { ...source, err: String(err) });
         return this.settle(m, 'nak', this.backoff(m.info.deliveryCount));
       }
+      // Not a RunEvent: no reason code of its own; counted under a label that is not a registered code.
+      distilleryMetrics().eventsConsumed.add(1, { reason_code: UNDECODABLE, stage: 'unknown', consumer: reg.spec.durable, outcome: 'term' });
       return this.settle(m, 'term', 0, 'event_schema_invalid');
     }
     const event = decoded.event;
+    const consumed = (outcome: Settlement) =>
+      distilleryMetrics().eventsConsumed.add(1, { reason_code: event.reason_code, stage: event.stage, consumer: reg.spec.durable, outcome });
     const parent = extractTraceContext(m.headers);
     return tracer().startActiveSpan(
       `handle ${event.reason_code}`,
@@ -138,16 +172,20 @@ export class ConsumerHost {
           seq: m.seq,
           deliveryCount: m.info.deliveryCount,
           span,
-          publish: (draft, opts) =>
-            context.with(trace.setSpan(context.active(), span), () =>
-              this.publisher.publish(draft, { ...opts, causedBy: event }),
-            ),
+          // The parent is the span active where publish is called when it belongs to this handler's trace (a stage
+          // span the handler opened, e.g. `stage.train`), else the CONSUMER span (a callback that lost its context).
+          publish: (draft, opts) => {
+            const active = trace.getActiveSpan()?.spanContext();
+            const parentCtx = active && active.traceId === span.spanContext().traceId ? context.active() : trace.setSpan(context.active(), span);
+            return context.with(parentCtx, () => this.publisher.publish(draft, { ...opts, causedBy: event }));
+          },
         };
         // A long handler (an import, a cleaning job) tells the server it is still working, well inside ack_wait, so
         // the message is not redelivered to a second worker while the first is busy with it.
         const heartbeat = setInterval(() => m.working(), Math.max(1_000, Math.floor(reg.spec.ackWaitMs / 3)));
         try {
           await reg.handler(event, ctx);
+          consumed('ack');
           return this.settle(m, 'ack');
         } catch (err) {
           span.recordException(err as Error);
@@ -157,6 +195,7 @@ export class ConsumerHost {
           if (!permanent && !last) {
             const delay = this.backoff(m.info.deliveryCount);
             this.logger.warn('handler failed; nak with backoff', { ...source, delay_ms: delay, err: String(err) });
+            consumed('nak');
             return this.settle(m, 'nak', delay);
           }
           try {
@@ -182,8 +221,10 @@ export class ConsumerHost {
             );
           } catch (pubErr) {
             this.logger.error('failure event publish failed; will retry', { ...source, err: String(pubErr) });
+            consumed('nak');
             return this.settle(m, 'nak', this.backoff(m.info.deliveryCount));
           }
+          consumed('term');
           return this.settle(m, 'term', 0, permanent ? 'permanent' : 'max_deliver');
         } finally {
           clearInterval(heartbeat);
@@ -208,6 +249,8 @@ export class ConsumerHost {
 
   async stop(): Promise<void> {
     this.running = false;
+    if (this.lag) this.lag.gauge.removeCallback(this.lag.observe);
+    this.lag = undefined;
     await Promise.all(
       this.registrations.map(async (r) => {
         await r.messages?.close();

@@ -15,6 +15,7 @@ import {
   type RunEventDraft,
 } from '@distillery/contracts';
 import { redact } from '@distillery/redaction';
+import { distilleryMetrics } from '@distillery/telemetry';
 import { SpanKind, injectTraceHeaders, spanIds, tracer } from './trace-context.js';
 
 // UUIDv7 randomness from a pooled buffer: one getRandomValues call per id cost ~4–6 µs (tools/bench).
@@ -139,6 +140,9 @@ export class EventPublisher {
           const ack = await this.js.publish(subject, JSON.stringify(event), { msgID: msgId, headers: hdrs });
           span.setAttribute('messaging.nats.stream_seq', ack.seq);
           span.setAttribute('distillery.duplicate', ack.duplicate);
+          if (!ack.duplicate) {
+            distilleryMetrics().eventsPublished.add(1, { reason_code: event.reason_code, stage: event.stage, producer: this.producer.app });
+          }
           return { event: valid.value, seq: ack.seq, duplicate: ack.duplicate, msgId };
         } catch (err) {
           span.recordException(err as Error);

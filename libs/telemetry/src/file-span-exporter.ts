@@ -13,7 +13,12 @@ export interface FileSpan {
   readonly kind: keyof typeof SpanKind;
   readonly serviceName: string;
   readonly attributes: Attributes;
+  /** Start and end, in milliseconds since the epoch (fractional). */
+  readonly startMs: number;
+  readonly endMs: number;
 }
+
+const hrMs = (t: readonly [number, number]): number => t[0] * 1e3 + t[1] / 1e6;
 
 export function toFileSpan(span: ReadableSpan): FileSpan {
   const sc = span.spanContext();
@@ -25,6 +30,8 @@ export function toFileSpan(span: ReadableSpan): FileSpan {
     kind: SpanKind[span.kind] as keyof typeof SpanKind,
     serviceName: String(span.resource.attributes[ATTR_SERVICE_NAME] ?? 'unknown_service'),
     attributes: span.attributes,
+    startMs: hrMs(span.startTime),
+    endMs: hrMs(span.endTime),
   };
 }
 

@@ -6,7 +6,13 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { context, propagation, SpanKind, trace } from '@opentelemetry/api';
 import { BatchSpanProcessor, InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
-import type { Logger } from '@distillery/eventlog';
+// libs/eventlog depends on this lib (for its metrics), so its Logger shape is restated here rather than imported;
+// libs/eventlog/test/metrics.int.spec.ts checks the real interface.
+interface Logger {
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+}
 import {
   FileSpanExporter,
   createLogger,
