@@ -5,6 +5,8 @@ export interface ApiOptions {
   readonly maxPageSize: number;
   /** Reports and manifests of clean / prepare tasks are read from here (the workspace's artifact store). */
   readonly artifacts: FileArtifactStore;
+  /** Access: keys required (default) or, explicitly, disabled for local development; the bootstrap admin key's hash. */
+  readonly auth: { readonly mode: 'required' | 'disabled'; readonly adminKeySha256?: string; readonly adminName: string };
 }
 
 export const IMPORTER = Symbol.for('distillery.Importer');

@@ -10,6 +10,15 @@ export const apiConfigSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   /** Largest page a client may ask for; larger `limit`s are a 400, never a silent cut. */
   API_MAX_PAGE_SIZE: z.coerce.number().int().min(10).max(10_000).default(1_000),
+  /**
+   * Access control. `required` (the default): every request but health and the API description needs an API key.
+   * `disabled`: no checks, every caller is `user:anonymous` — for local development only, and only when set.
+   */
+  DISTILLERY_AUTH: z.enum(['required', 'disabled']).default('required'),
+  /** A bootstrap key accepted as admin of every project (first setup, CI); at least 24 characters. */
+  DISTILLERY_ADMIN_KEY: z.string().min(24, 'at least 24 characters (generate one: openssl rand -base64 32)').optional(),
+  /** The actor name the bootstrap key acts as (`user:<name>`). */
+  DISTILLERY_ADMIN_NAME: z.string().regex(/^[A-Za-z0-9_.@-]{1,64}$/, 'letters, digits, _ . @ -').default('admin'),
 });
 export type ApiConfig = z.output<typeof apiConfigSchema>;
 

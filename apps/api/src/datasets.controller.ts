@@ -11,6 +11,7 @@ import { API_OPTIONS, type ApiOptions } from './api-options.js';
 import { cleanBody, prepareBody, rowParams, taskParams } from './datasets.dto.js';
 import { projectParams } from './imports.dto.js';
 import { badRequest, parseRequest } from './validation.js';
+import { RequestActor } from './auth/actor.decorator.js';
 
 interface DatasetInput {
   import_run_id: string;
@@ -38,7 +39,7 @@ export class DatasetsController {
 
   @Post('clean')
   @HttpCode(202)
-  async clean(@Param() params: unknown, @Body() body: unknown) {
+  async clean(@Param() params: unknown, @Body() body: unknown, @RequestActor() actor: string) {
     const { projectId } = parseRequest(projectParams, params, 'path');
     const b = parseRequest(cleanBody, body, 'body');
     try {
@@ -71,7 +72,7 @@ export class DatasetsController {
       reason_code: 'cleaning_requested',
       project_id: projectId,
       run_id: taskId,
-      actor: 'user:local',
+      actor,
       summary: `clean ${rows} rows from ${inputs.length} import(s) (PII ${(b.policy['pii'] as { action?: string } | undefined)?.action ?? 'redact'})`,
       payload: { dataset_id: first.dataset_id ?? `ds-${projectId}`, task_profile: first.task_profile as TaskProfile, inputs, policy: b.policy },
     });
@@ -80,7 +81,7 @@ export class DatasetsController {
 
   @Post('prepare')
   @HttpCode(202)
-  async prepare(@Param() params: unknown, @Body() body: unknown) {
+  async prepare(@Param() params: unknown, @Body() body: unknown, @RequestActor() actor: string) {
     const { projectId } = parseRequest(projectParams, params, 'path');
     const b = parseRequest(prepareBody, body, 'body');
     const ratios = b.ratios ?? DEFAULT_RATIOS;
@@ -114,7 +115,7 @@ export class DatasetsController {
       reason_code: 'dataset_prep_requested',
       project_id: projectId,
       run_id: taskId,
-      actor: 'user:local',
+      actor,
       summary: `prepare ${result.rows_out} cleaned rows (${describe(strategy)}, ratios ${ratios.train}/${ratios.eval}/${ratios.gold})`,
       payload: {
         dataset_id: result.dataset_id ?? request.dataset_id,

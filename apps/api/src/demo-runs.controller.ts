@@ -5,6 +5,7 @@ import type { EventPublisher } from '@distillery/eventlog';
 import { PUBLISHER } from '@distillery/platform-nest';
 import { demoRunBody } from './dto.js';
 import { parseRequest } from './validation.js';
+import { RequestActor } from './auth/actor.decorator.js';
 
 @Controller('api')
 export class DemoRunsController {
@@ -16,7 +17,7 @@ export class DemoRunsController {
    */
   @Post('demo-runs')
   @HttpCode(202)
-  async create(@Body() body: unknown, @Headers('idempotency-key') idempotencyKey?: string) {
+  async create(@Body() body: unknown, @RequestActor() actor: string, @Headers('idempotency-key') idempotencyKey?: string) {
     const input = parseRequest(demoRunBody, body, 'body');
     const key = idempotencyKey?.trim() || undefined;
     const runId =
@@ -28,7 +29,7 @@ export class DemoRunsController {
         project_id: input.project_id,
         run_id: runId,
         summary: `demo run requested: ${input.steps} steps, ${input.children} child runs${input.fail_child ? ', one failing' : ''}`,
-        actor: 'user:local',
+        actor,
         payload: { steps: input.steps, children: input.children, fail_child: input.fail_child },
       },
       key ? { dedupKey: key } : {},

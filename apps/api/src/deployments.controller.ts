@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Inject, NotFoundException, Param, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, NotFoundException, Param, Post, Query } from '@nestjs/common';
 import { z } from 'zod';
 import { ArtifactRef, DeploymentSlot, ProjectId, RunId, type RunEvent } from '@distillery/contracts';
 import type { DatabaseHandle } from '@distillery/db';
@@ -8,6 +8,7 @@ import { DATABASE, PUBLISHER } from '@distillery/platform-nest';
 import { listEvents, type RunEventRow } from '@distillery/timeline';
 import { projectParams } from './imports.dto.js';
 import { parseRequest } from './validation.js';
+import { RequestActor } from './auth/actor.decorator.js';
 
 /** Every event of a slot lives on the run `deploy-<slot>` (apps/deployment slot-ids.ts). */
 const slotRunId = (slot: string): string => `deploy-${slot}`;
@@ -30,6 +31,7 @@ export const deployBody = z
   .refine((b) => b.training_run_id || b.export_run_id || b.bundle_ref, { message: 'give training_run_id, export_run_id or bundle_ref', path: ['training_run_id'] })
   .refine((b) => b.target === 'runner' || b.endpoint, { message: 'an external target needs the endpoint its OpenAI-compatible API answers on', path: ['endpoint'] });
 const slotParams = z.object({ projectId: ProjectId, slot: DeploymentSlot });
+const slotQuery = z.object({ at: z.iso.datetime({ offset: true, error: 'at: expected an ISO 8601 time such as 2026-11-22T10:00:00Z' }).optional() }).strict();
 const promoteBody = z.object({ version: z.number().int().positive() }).strict();
 const rollbackBody = z.object({ reason: z.string().min(1).max(500).optional() }).strict();
 const rejectBody = z.object({ version: z.number().int().positive(), reason: z.string().min(1).max(500) }).strict();
@@ -55,7 +57,7 @@ export class DeploymentsController {
 
   @Post()
   @HttpCode(202)
-  async deploy(@Param() params: unknown, @Body() body: unknown) {
+  async deploy(@Param() params: unknown, @Body() body: unknown, @RequestActor() actor: string) {
     const { projectId } = parseRequest(projectParams, params, 'path');
     const b = parseRequest(deployBody, body ?? {}, 'body');
     const what = b.training_run_id ?? b.export_run_id ?? `bundle ${b.bundle_ref?.sha256.slice(0, 12)}`;
@@ -63,7 +65,7 @@ export class DeploymentsController {
       reason_code: 'deployment_requested',
       project_id: projectId,
       run_id: slotRunId(b.slot),
-      actor: 'user:local',
+      actor,
       summary: `deploy ${what} to slot ${b.slot} (${b.target})`,
       payload: {
         target: b.target,
@@ -80,52 +82,56 @@ export class DeploymentsController {
 
   @Post(':slot/promote')
   @HttpCode(202)
-  async promote(@Param() params: unknown, @Body() body: unknown) {
+  async promote(@Param() params: unknown, @Body() body: unknown, @RequestActor() actor: string) {
     const { projectId, slot } = parseRequest(slotParams, params, 'path');
     const b = parseRequest(promoteBody, body ?? {}, 'body');
-    const r = await this.publisher.publish({ reason_code: 'deployment_promote_requested', project_id: projectId, run_id: slotRunId(slot), actor: 'user:local', summary: `promote v${b.version} of slot ${slot}`, payload: { slot, version: b.version } });
+    const r = await this.publisher.publish({ reason_code: 'deployment_promote_requested', project_id: projectId, run_id: slotRunId(slot), actor, summary: `promote v${b.version} of slot ${slot}`, payload: { slot, version: b.version } });
     return { project_id: projectId, slot, event_id: r.event.id, links: this.links(projectId, slot) };
   }
 
   @Post(':slot/rollback')
   @HttpCode(202)
-  async rollback(@Param() params: unknown, @Body() body: unknown) {
+  async rollback(@Param() params: unknown, @Body() body: unknown, @RequestActor() actor: string) {
     const { projectId, slot } = parseRequest(slotParams, params, 'path');
     const b = parseRequest(rollbackBody, body ?? {}, 'body');
-    const r = await this.publisher.publish({ reason_code: 'deployment_rollback_requested', project_id: projectId, run_id: slotRunId(slot), actor: 'user:local', summary: `roll back slot ${slot}${b.reason ? `: ${b.reason}` : ''}`, payload: { slot, ...(b.reason ? { reason: b.reason } : {}) } });
+    const r = await this.publisher.publish({ reason_code: 'deployment_rollback_requested', project_id: projectId, run_id: slotRunId(slot), actor, summary: `roll back slot ${slot}${b.reason ? `: ${b.reason}` : ''}`, payload: { slot, ...(b.reason ? { reason: b.reason } : {}) } });
     return { project_id: projectId, slot, event_id: r.event.id, links: this.links(projectId, slot) };
   }
 
   @Post(':slot/reject')
   @HttpCode(202)
-  async reject(@Param() params: unknown, @Body() body: unknown) {
+  async reject(@Param() params: unknown, @Body() body: unknown, @RequestActor() actor: string) {
     const { projectId, slot } = parseRequest(slotParams, params, 'path');
     const b = parseRequest(rejectBody, body ?? {}, 'body');
-    const r = await this.publisher.publish({ reason_code: 'deployment_reject_requested', project_id: projectId, run_id: slotRunId(slot), actor: 'user:local', summary: `reject v${b.version} of slot ${slot}: ${b.reason}`, payload: { slot, version: b.version, reason: b.reason } });
+    const r = await this.publisher.publish({ reason_code: 'deployment_reject_requested', project_id: projectId, run_id: slotRunId(slot), actor, summary: `reject v${b.version} of slot ${slot}: ${b.reason}`, payload: { slot, version: b.version, reason: b.reason } });
     return { project_id: projectId, slot, event_id: r.event.id, links: this.links(projectId, slot) };
   }
 
   @Post(':slot/drift-check')
   @HttpCode(202)
-  async driftCheck(@Param() params: unknown, @Body() body: unknown) {
+  async driftCheck(@Param() params: unknown, @Body() body: unknown, @RequestActor() actor: string) {
     const { projectId, slot } = parseRequest(slotParams, params, 'path');
     parseRequest(driftBody, body ?? {}, 'body');
-    const r = await this.publisher.publish({ reason_code: 'deployment_drift_check_requested', project_id: projectId, run_id: slotRunId(slot), actor: 'user:local', summary: `drift check of slot ${slot}`, payload: { slot } });
+    const r = await this.publisher.publish({ reason_code: 'deployment_drift_check_requested', project_id: projectId, run_id: slotRunId(slot), actor, summary: `drift check of slot ${slot}`, payload: { slot } });
     return { project_id: projectId, slot, event_id: r.event.id, links: this.links(projectId, slot) };
   }
 
-  /** The slot: its versions with their checks and status, what is live, the promotion history and the latest outcomes. */
+  /**
+   * The slot: its versions with their checks and status, what is live, the promotion history and the latest outcomes.
+   * `?at=<time>`: the slot as it stood then (time travel: the same fold over the events that had happened by then).
+   */
   @Get(':slot')
-  async one(@Param() params: unknown) {
+  async one(@Param() params: unknown, @Query() query: unknown) {
     const { projectId, slot } = parseRequest(slotParams, params, 'path');
+    const { at } = parseRequest(slotQuery, query, 'query');
     const events: RunEventRow[] = [];
     let cursor: string | undefined;
     do {
-      const page = await listEvents(this.db.db, { project_id: projectId, run_id: slotRunId(slot) }, cursor, PAGE);
+      const page = await listEvents(this.db.db, { project_id: projectId, run_id: slotRunId(slot), ...(at ? { as_of: at } : {}) }, cursor, PAGE);
       events.push(...page.items);
       cursor = page.next_cursor ?? undefined;
     } while (cursor && events.length < MAX_EVENTS);
-    if (events.length === 0) throw new NotFoundException({ error: 'not_found', message: `no deployment slot '${slot}' in project '${projectId}'` });
+    if (events.length === 0) throw new NotFoundException({ error: 'not_found', message: at ? `deployment slot '${slot}' of project '${projectId}' had no events yet at ${at}` : `no deployment slot '${slot}' in project '${projectId}'` });
     // The read model holds events that passed validation on publish: their codes are registered ones.
     const state = foldSlot(slot, events as unknown as ReadonlyArray<Pick<RunEvent, 'reason_code' | 'payload' | 'occurred_at'>>);
     const last = (codes: readonly string[]) => {
@@ -141,6 +147,7 @@ export class DeploymentsController {
       last_outcome: last(['deployment_promoted', 'deployment_promote_blocked', 'deployment_rolled_back', 'deployment_rollback_no_predecessor', 'deployment_rejected', 'deployment_request_invalid', 'deployment_smoke_failed']),
       last_drift_check: last(['deployment_drift_checked']),
       events: events.length,
+      ...(at ? { as_of: at } : {}),
       links: this.links(projectId, slot),
     };
   }

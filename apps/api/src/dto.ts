@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ProjectId, REASON_CODE_LIST, RunId, SEVERITIES, STAGES } from '@distillery/contracts';
+import { Actor, ProjectId, REASON_CODE_LIST, RunId, SEVERITIES, STAGES } from '@distillery/contracts';
 
 /** `a,b` or repeated `?x=a&x=b` → ['a', 'b']. */
 const list = <const T extends readonly string[]>(values: T, what: string) =>
@@ -26,12 +26,27 @@ export const eventFiltersShape = {
 
 export const pageLimit = (max: number) => z.coerce.number().int().min(1).max(max).default(100);
 
-export const eventsQuery = (max: number) => z.object({ ...eventFiltersShape, limit: pageLimit(max) }).strict();
+const actorList = z.preprocess(
+  (v) => (v === undefined ? undefined : (Array.isArray(v) ? v : [v]).flatMap((s) => String(s).split(',')).filter(Boolean)),
+  z.array(Actor).optional(),
+) as unknown as z.ZodOptional<z.ZodArray<typeof Actor>>;
+
+/** The audit explorer's filters: the event filters plus actor, free text, a run subtree and a point in time. */
+export const auditFiltersShape = {
+  ...eventFiltersShape,
+  actor: actorList,
+  q: z.string().min(1).max(200).optional(),
+  root_run_id: RunId.optional(),
+  as_of: isoTime,
+};
+
+export const eventsQuery = (max: number) => z.object({ ...auditFiltersShape, limit: pageLimit(max) }).strict();
+export const eventsExportQuery = z.object({ ...auditFiltersShape, cursor: z.undefined({ error: 'the export streams every match: no cursor' }).optional() }).strict();
+export const asOfQuery = z.object({ project_id: ProjectId.optional(), at: z.iso.datetime({ offset: true, error: 'at: expected an ISO 8601 time such as 2026-11-22T10:00:00Z' }).optional() }).strict();
 export const timelineQuery = (max: number) =>
   z.object({ ...eventFiltersShape, root_run_id: RunId.optional(), limit: pageLimit(max) }).strict();
 
 export const runParams = z.object({ runId: RunId });
-export const runQuery = z.object({ project_id: ProjectId.optional() }).strict();
 export const streamQuery = z.object({ project_id: ProjectId.optional(), from_seq: z.coerce.number().int().min(1).optional() }).strict();
 
 export const demoRunBody = z

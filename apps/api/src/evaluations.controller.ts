@@ -10,6 +10,7 @@ import { listEvents } from '@distillery/timeline';
 import { API_OPTIONS, type ApiOptions } from './api-options.js';
 import { projectParams } from './imports.dto.js';
 import { parseRequest } from './validation.js';
+import { RequestActor } from './auth/actor.decorator.js';
 
 export const evalBody = z
   .object({
@@ -21,6 +22,8 @@ export const evalBody = z
     max_rows: z.number().int().positive().max(100_000).optional(),
     /** Also evaluate the base model on the same rows and report the lift (default true). */
     compare_base: z.boolean().optional(),
+    /** Also run the built-in safety suite (attack prompts per category): refusal / compliance pass rates. */
+    safety_suite: z.boolean().optional(),
     /** The deployment slot whose live version is the champion (default: `default`, when it has a live version). */
     slot: DeploymentSlot.optional(),
   })
@@ -59,6 +62,8 @@ const normalise = (s: string): string => s.trim().replace(/\s+/g, ' ').toLowerCa
  */
 export function isCorrect(row: PredictionRow, taskProfile?: string): boolean | null {
   if (taskProfile === 'dpo') return row.prediction === null ? null : row.prediction === 'chosen';
+  const safety = (row as { safety?: { expected?: unknown; refused?: unknown } }).safety;
+  if (safety && typeof safety.refused === 'boolean') return safety.refused === (safety.expected === 'refuse');
   if (!Array.isArray(row.references) || row.references.length === 0) return null;
   if (row.prediction === null || row.prediction === undefined) return false;
   const p = normalise(String(row.prediction));
@@ -79,7 +84,7 @@ export class EvaluationsController {
 
   @Post()
   @HttpCode(202)
-  async request(@Param() params: unknown, @Body() body: unknown) {
+  async request(@Param() params: unknown, @Body() body: unknown, @RequestActor() actor: string) {
     const { projectId } = parseRequest(projectParams, params, 'path');
     const b = parseRequest(evalBody, body ?? {}, 'body');
     let trainingRunId = b.training_run_id;
@@ -94,7 +99,7 @@ export class EvaluationsController {
       project_id: projectId,
       run_id: runId,
       parent_run_id: trainingRunId,
-      actor: 'user:local',
+      actor,
       summary: `evaluate ${trainingRunId}${b.split ? ` on the ${b.split} split` : ''}${b.pack ? ' with a custom eval pack' : ''}`,
       payload: {
         training_run_id: trainingRunId,
@@ -102,6 +107,7 @@ export class EvaluationsController {
         ...(b.split ? { split: b.split } : {}),
         ...(b.max_rows ? { max_rows: b.max_rows } : {}),
         ...(b.compare_base !== undefined ? { compare_base: b.compare_base } : {}),
+        ...(b.safety_suite ? { safety_suite: true } : {}),
         ...(b.slot ? { slot: b.slot } : {}),
       },
     });

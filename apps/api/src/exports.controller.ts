@@ -9,12 +9,13 @@ import { DATABASE, PUBLISHER } from '@distillery/platform-nest';
 import { listEvents } from '@distillery/timeline';
 import { projectParams } from './imports.dto.js';
 import { parseRequest } from './validation.js';
+import { RequestActor } from './auth/actor.decorator.js';
 
 export const exportBody = z
   .object({
     format: z.enum(['hf', 'peft', 'onnx', 'gguf']),
-    /** gguf only: f32 | f16 (default) | q8_0 | q4_0. */
-    quantization: z.enum(['f32', 'f16', 'q8_0', 'q4_0']).optional(),
+    /** gguf only: f32 | f16 (default) | q8_0 | q4_0 | q4_k_m. */
+    quantization: z.enum(['f32', 'f16', 'q8_0', 'q4_0', 'q4_k_m']).optional(),
     /** The training run to export (default: the project's latest completed run). */
     training_run_id: RunId.optional(),
     /** Gold prompts the smoke and parity checks run. */
@@ -36,7 +37,7 @@ export class ExportsController {
 
   @Post()
   @HttpCode(202)
-  async request(@Param() params: unknown, @Body() body: unknown) {
+  async request(@Param() params: unknown, @Body() body: unknown, @RequestActor() actor: string) {
     const { projectId } = parseRequest(projectParams, params, 'path');
     const b = parseRequest(exportBody, body ?? {}, 'body');
     let trainingRunId = b.training_run_id;
@@ -51,7 +52,7 @@ export class ExportsController {
       project_id: projectId,
       run_id: runId,
       parent_run_id: trainingRunId,
-      actor: 'user:local',
+      actor,
       summary: `export ${trainingRunId} as ${b.format}${b.quantization ? ` ${b.quantization}` : ''}`,
       payload: { format: b.format, training_run_id: trainingRunId, ...(b.quantization ? { quantization: b.quantization } : {}), ...(b.check_rows ? { check_rows: b.check_rows } : {}) },
     });

@@ -9,6 +9,7 @@ import { IMPORTER } from './api-options.js';
 import { dryRunBody, importBody, importParams, introspectBody, projectParams, rerunParams } from './imports.dto.js';
 import { explain } from './errors.js';
 import { parseRequest } from './validation.js';
+import { RequestActor } from './auth/actor.decorator.js';
 
 /**
  * The data path's front door. Introspection and dry runs are reads (no RunEvent); an import publishes
@@ -60,11 +61,11 @@ export class ImportsController {
 
   @Post('projects/:projectId/imports')
   @HttpCode(202)
-  async import(@Param() params: unknown, @Body() body: unknown) {
+  async import(@Param() params: unknown, @Body() body: unknown, @RequestActor() actor: string) {
     const { projectId } = parseRequest(projectParams, params, 'path');
     const b = parseRequest(importBody, body, 'body');
     const choice = await explain(chooseMapping(this.importer, { locator: b.locator, mapper: b.mapper, field_map: b.field_map, auto: b.auto, force: b.force }));
-    return this.request(projectId, b.locator, choice, { drop: b.drop, limit: b.limit, save_as: b.save_as });
+    return this.request(projectId, actor, b.locator, choice, { drop: b.drop, limit: b.limit, save_as: b.save_as });
   }
 
   @Get('projects/:projectId/imports')
@@ -90,16 +91,17 @@ export class ImportsController {
   /** Re-runs a saved mapping in one call (same locator, mapper, field map and dropped reasons). */
   @Post('projects/:projectId/mappings/:mappingId/rerun')
   @HttpCode(202)
-  async rerun(@Param() params: unknown) {
+  async rerun(@Param() params: unknown, @RequestActor() actor: string) {
     const { projectId, mappingId } = parseRequest(rerunParams, params, 'path');
     const saved = await getSavedMapping(this.db.db, projectId, mappingId);
     if (!saved) throw new NotFoundException({ error: 'not_found', message: `no saved mapping '${mappingId}' in project '${projectId}'` });
     const choice = await explain(chooseMapping(this.importer, { locator: saved.locator, mapper: saved.mapper_id, field_map: saved.field_map }));
-    return this.request(projectId, saved.locator, choice, { drop: saved.drop_reasons, saved_mapping_id: saved.saved_mapping_id });
+    return this.request(projectId, actor, saved.locator, choice, { drop: saved.drop_reasons, saved_mapping_id: saved.saved_mapping_id });
   }
 
   private async request(
     projectId: string,
+    actor: string,
     locator: string,
     choice: MappingChoice,
     extra: { drop: readonly string[]; limit?: number; save_as?: string; saved_mapping_id?: string },
@@ -109,7 +111,7 @@ export class ImportsController {
       reason_code: 'dataset_import_requested',
       project_id: projectId,
       run_id: runId,
-      actor: 'user:local',
+      actor,
       summary: `import ${locator} with ${choice.mapper_id} (${choice.selection}${choice.confidence !== undefined ? `, confidence ${choice.confidence.toFixed(2)}` : ''})`.slice(0, 500),
       payload: {
         locator,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DISTILLERY_VERSION } from '@distillery/contracts';
 import { cleanBody, prepareBody } from './datasets.dto.js';
-import { demoRunBody, eventsQuery, runQuery, streamQuery, timelineQuery } from './dto.js';
+import { asOfQuery, demoRunBody, eventsExportQuery, eventsQuery, streamQuery, timelineQuery } from './dto.js';
 import { failureClustersQuery } from './failure-clusters.controller.js';
 import { dryRunBody, importBody, introspectBody } from './imports.dto.js';
 
@@ -33,9 +33,16 @@ export function openApiDocument(maxPage: number) {
     paths: {
       '/api/events': {
         get: {
-          summary: 'RunEvents, filtered and cursor-paged in stream order',
+          summary: 'The audit explorer: RunEvents filtered by project, run, subtree (root_run_id), stage, severity, reason code, actor, time window or as_of, free text (q) in the summary; cursor-paged in stream order',
           parameters: queryParams(eventsQuery(maxPage)),
           responses: { '200': { description: '{ items, next_cursor } — next_cursor is null on the last page' }, '400': problem },
+        },
+      },
+      '/api/events/export': {
+        get: {
+          summary: 'Every RunEvent matching the same filters as JSON Lines (application/x-ndjson), streamed in stream order',
+          parameters: queryParams(eventsExportQuery),
+          responses: { '200': { description: 'one RunEvent per line, with its stream sequence as seq' }, '400': problem },
         },
       },
       '/api/timeline': {
@@ -47,9 +54,9 @@ export function openApiDocument(maxPage: number) {
       },
       '/api/runs/{runId}': {
         get: {
-          summary: 'The timeline row of one run',
-          parameters: [pathParam('runId'), ...queryParams(runQuery)],
-          responses: { '200': { description: 'timeline row' }, '404': { description: 'no events for this run' } },
+          summary: 'The timeline row of one run; with at=<time>, the run as it stood then (time travel, folded from the log)',
+          parameters: [pathParam('runId'), ...queryParams(asOfQuery)],
+          responses: { '200': { description: 'timeline row (plus as_of)' }, '400': problem, '404': { description: 'no events for this run (by that time)' } },
         },
       },
       '/api/runs/{runId}/stream': {

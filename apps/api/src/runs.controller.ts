@@ -1,12 +1,12 @@
-import { Controller, Get, Inject, NotFoundException, Param, Query, Req, Res } from '@nestjs/common';
+import { BadRequestException, Controller, Get, Inject, NotFoundException, Param, Query, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { runFilter } from '@distillery/contracts';
 import type { DatabaseHandle } from '@distillery/db';
 import type { EventLog } from '@distillery/eventlog';
 import { DATABASE, EVENT_LOG } from '@distillery/platform-nest';
-import { getRun, listEvents, listTimeline } from '@distillery/timeline';
+import { AmbiguousRunError, asRunEvent, getRun, getRunAsOf, listEvents, listTimeline } from '@distillery/timeline';
 import { API_OPTIONS, type ApiOptions } from './api-options.js';
-import { eventsQuery, runParams, runQuery, streamQuery, timelineQuery } from './dto.js';
+import { asOfQuery, eventsExportQuery, eventsQuery, runParams, streamQuery, timelineQuery } from './dto.js';
 import { explain } from './errors.js';
 import { parseRequest } from './validation.js';
 
@@ -25,16 +25,48 @@ export class RunsController {
     return explain(listEvents(this.db.db, filters, cursor, limit));
   }
 
+  /**
+   * The audit explorer's export: every event matching the filters as JSON Lines (one RunEvent per line, log order,
+   * its stream sequence as `seq`), streamed page by page rather than built in memory.
+   */
+  @Get('events/export')
+  async exportEvents(@Query() query: unknown, @Res() reply: FastifyReply) {
+    const { cursor: _none, ...filters } = parseRequest(eventsExportQuery, query, 'query');
+    const first = await explain(listEvents(this.db.db, filters, undefined, this.options.maxPageSize));
+    reply.hijack();
+    const res = reply.raw;
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    res.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'content-disposition': `attachment; filename="distillery-events-${filters.project_id ?? 'all'}-${stamp}.jsonl"`, 'cache-control': 'no-store' });
+    let page = first;
+    for (;;) {
+      for (const row of page.items) {
+        if (!res.write(`${JSON.stringify({ seq: row.seq, ...asRunEvent(row) })}\n`)) await new Promise((r) => res.once('drain', r));
+      }
+      if (page.next_cursor === null) break;
+      page = await listEvents(this.db.db, filters, page.next_cursor, this.options.maxPageSize);
+    }
+    res.end();
+  }
+
   @Get('timeline')
   async timeline(@Query() query: unknown) {
     const { cursor, limit, ...filters } = parseRequest(timelineQuery(this.options.maxPageSize), query, 'query');
     return explain(listTimeline(this.db.db, filters, cursor, limit));
   }
 
+  /** A run's timeline row; `?at=<time>`: as it stood then (time travel, folded from the log up to that time). */
   @Get('runs/:runId')
   async run(@Param() params: unknown, @Query() query: unknown) {
     const { runId } = parseRequest(runParams, params, 'path');
-    const { project_id } = parseRequest(runQuery, query, 'query');
+    const { project_id, at } = parseRequest(asOfQuery, query, 'query');
+    if (at !== undefined) {
+      const past = await getRunAsOf(this.db.db, runId, project_id, at).catch((err: unknown) => {
+        if (err instanceof AmbiguousRunError) throw new BadRequestException({ error: 'ambiguous_run', message: err.message });
+        throw err;
+      });
+      if (!past) throw new NotFoundException({ error: 'not_found', message: `run '${runId}' had no events yet at ${at}` });
+      return past;
+    }
     const row = await getRun(this.db.db, runId, project_id);
     if (!row) throw new NotFoundException({ error: 'not_found', message: `run '${runId}' has no events (yet)` });
     return row;

@@ -9,6 +9,7 @@ import { DATABASE, PUBLISHER } from '@distillery/platform-nest';
 import { API_OPTIONS, type ApiOptions } from './api-options.js';
 import { projectParams } from './imports.dto.js';
 import { parseRequest } from './validation.js';
+import { RequestActor } from './auth/actor.decorator.js';
 
 export const trainBody = z
   .object({
@@ -38,7 +39,7 @@ export class TrainingController {
 
   @Post('run')
   @HttpCode(202)
-  async run(@Param() params: unknown, @Body() body: unknown) {
+  async run(@Param() params: unknown, @Body() body: unknown, @RequestActor() actor: string) {
     const { projectId } = parseRequest(projectParams, params, 'path');
     const b = parseRequest(trainBody, body, 'body');
     const prepared = await latestCompletedTask(this.db.db, projectId, 'prepare');
@@ -52,7 +53,7 @@ export class TrainingController {
       reason_code: 'training_requested',
       project_id: projectId,
       run_id: runId,
-      actor: 'user:local',
+      actor,
       summary: `train on ${prepared.task_id} (${b.autopilot ? 'autopilot' : 'recipe'}${b.one_click ? ', one click' : ''})`,
       payload: {
         manifest_ref: manifestRef,
@@ -93,13 +94,13 @@ export class TrainingController {
 
   @Post(':runId/cancel')
   @HttpCode(202)
-  async cancel(@Param() params: unknown, @Body() body: unknown) {
+  async cancel(@Param() params: unknown, @Body() body: unknown, @RequestActor() actor: string) {
     const { projectId, runId } = parseRequest(runParams, params, 'path');
     const b = parseRequest(cancelBody, body ?? {}, 'body');
     const row = await getTrainingRun(this.db.db, projectId, runId);
     if (!row) throw new NotFoundException({ error: 'not_found', message: `no training run '${runId}' in project '${projectId}'` });
     if (['completed', 'failed', 'cancelled'].includes(row.status)) throw new ConflictException({ error: 'finished', message: `training run '${runId}' already ${row.status}` });
-    const r = await this.publisher.publish({ reason_code: 'training_cancel_requested', project_id: projectId, run_id: runId, actor: 'user:local', summary: `cancel requested${b.reason ? `: ${b.reason}` : ''}`, payload: { ...(b.reason ? { reason: b.reason } : {}) } });
+    const r = await this.publisher.publish({ reason_code: 'training_cancel_requested', project_id: projectId, run_id: runId, actor, summary: `cancel requested${b.reason ? `: ${b.reason}` : ''}`, payload: { ...(b.reason ? { reason: b.reason } : {}) } });
     return { project_id: projectId, run_id: runId, event_id: r.event.id };
   }
 }

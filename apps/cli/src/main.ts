@@ -169,7 +169,8 @@ const importOptions = (c: Command) =>
 const importCmd = program.command('import').description('bring a dataset in: sources, mappers, introspect, dry-run, run');
 const api = async () => {
   const { ApiClient } = await import('./api-client.js');
-  return new ApiClient(config().DISTILLERY_API_URL);
+  const { cliApiKey } = await import('./local-key.js');
+  return new ApiClient(config().DISTILLERY_API_URL, cliApiKey(config().DISTILLERY_DATA_DIR));
 };
 importCmd
   .command('sources')
@@ -257,8 +258,10 @@ const evalCmd = program
   .option('--split <split>', 'gold (default) or eval')
   .option('--max-rows <n>', 'rows to evaluate', (v) => Number.parseInt(v, 10))
   .option('--no-base', 'skip the base model (no lift)')
+  .option('--slot <slot>', 'the deployment slot whose live version is the champion to compare with (default: default)')
+  .option('--safety', 'also run the built-in safety suite: refusal / compliance pass rates per attack category', false)
   .option('--json', 'machine-readable output', false)
-  .action(async (o: { project: string; run?: string; pack?: string; split?: 'gold' | 'eval'; maxRows?: number; base: boolean; json: boolean }) =>
+  .action(async (o: { project: string; run?: string; pack?: string; split?: 'gold' | 'eval'; maxRows?: number; base: boolean; slot?: string; safety: boolean; json: boolean }) =>
     process.exit(await (await import('./commands/eval.js')).evalCommand(await api(), o)),
   );
 evalCmd
@@ -276,7 +279,7 @@ program
   .command('export')
   .description('export a trained model (hf, peft, onnx, gguf) as a bundle with a manifest, checked by a smoke and a parity run')
   .requiredOption('--format <format>', 'hf | peft | onnx | gguf')
-  .option('--quant <type>', 'gguf: f32 | f16 (default) | q8_0 | q4_0')
+  .option('--quant <type>', 'gguf: f32 | f16 (default) | q8_0 | q4_0 | q4_k_m')
   .option('--project <project_id>', 'project', 'default')
   .option('--run <training_run_id>', 'the training run (default: the latest completed)')
   .option('--out <dir>', 'also write the bundle into this folder')
@@ -342,6 +345,69 @@ program
   .option('--json', 'JSON', false)
   .action(async (rowId: string, o: { project: string; json: boolean }) => process.exit(await (await import('./commands/datasets.js')).rowsExplain(await api(), o.project, rowId, o.json)));
 
+program
+  .command('journal')
+  .description('the lab journal: XP, levels and achievements of a project, earned from its events')
+  .option('--project <project_id>', 'project', 'default')
+  .option('--json', 'JSON', false)
+  .action(async (o: { project: string; json: boolean }) => process.exit(await (await import('./commands/journal.js')).journalCommand(await api(), o)));
+
+const keys = program.command('keys').description('API keys (admin): create one shown once, list them, revoke one');
+keys
+  .command('create')
+  .description('create an API key for a person or a service, with roles per project (the key is printed once)')
+  .argument('<name>', 'who uses it: their events read user:<name>')
+  .option('--role <project=role>', 'a grant: <project id or *>=<viewer|engineer|admin> (repeatable)', collect, [] as string[])
+  .option('--json', 'JSON', false)
+  .action(async (name: string, o: { role: string[]; json: boolean }) => process.exit(await (await import('./commands/keys.js')).keysCreate(await api(), name, o)));
+keys
+  .command('list')
+  .description('every API key: name, roles, created by, last used, revoked (never the key)')
+  .option('--json', 'JSON', false)
+  .action(async (o: { json: boolean }) => process.exit(await (await import('./commands/keys.js')).keysList(await api(), o)));
+keys
+  .command('revoke')
+  .description('revoke an API key now')
+  .argument('<key_id>', 'the 12 hex digits after dk_')
+  .option('--json', 'JSON', false)
+  .action(async (keyId: string, o: { json: boolean }) => process.exit(await (await import('./commands/keys.js')).keysRevoke(await api(), keyId, o)));
+
+const audit = program.command('audit').description('the audit explorer: query any RunEvents, export them, and see a run or a deployment slot as it stood at a past time');
+audit
+  .command('events')
+  .description('events matching the filters, in log order (--jsonl: every match as JSON Lines, for files and jq)')
+  .option('--project <project_id>', 'only this project')
+  .option('--run <run_id>', 'only this run')
+  .option('--subtree <run_id>', 'this run and all its descendants')
+  .option('--stage <stage>', 'only these stages (comma-separated)')
+  .option('--severity <severity>', 'only these severities (info, warning, error, critical; comma-separated)')
+  .option('--code <reason_code>', 'only these reason codes (comma-separated)')
+  .option('--actor <actor>', "only these actors (e.g. user:alice, service:training; comma-separated)")
+  .option('--text <text>', 'free text in the summary (case-insensitive)')
+  .option('--since <time>', 'from this time: an ISO date or time, or a span back from now (30m, 24h, 7d, 2w)')
+  .option('--until <time>', 'before this time (same forms as --since)')
+  .addOption(new Option('--limit <n>', 'show at most n events (the table; --jsonl exports all)').argParser(intArg('limit', 1, 100_000)).default(100))
+  .option('--jsonl', 'every matching event as JSON Lines on stdout', false)
+  .action(async (o: { project?: string; run?: string; subtree?: string; stage?: string; severity?: string; code?: string; actor?: string; text?: string; since?: string; until?: string; limit: number; jsonl: boolean }) =>
+    process.exit(await (await import('./commands/audit.js')).auditEvents(await api(), o)),
+  );
+audit
+  .command('run')
+  .description('a run as it stands, or (--at) as it stood at a past time: events, severities, latest event, child runs')
+  .argument('<run_id>')
+  .option('--project <project_id>', 'the run’s project (needed when the id is used in several)')
+  .option('--at <time>', 'time travel: an ISO date or time, or a span back from now (30m, 24h, 7d)')
+  .option('--json', 'JSON', false)
+  .action(async (runId: string, o: { project?: string; at?: string; json: boolean }) => process.exit(await (await import('./commands/audit.js')).auditRun(await api(), runId, o)));
+audit
+  .command('slot')
+  .description('a deployment slot as it stands, or (--at) as it stood at a past time: what was live, the promotion history')
+  .argument('<slot>')
+  .option('--project <project_id>', 'project', 'default')
+  .option('--at <time>', 'time travel: an ISO date or time, or a span back from now (30m, 24h, 7d)')
+  .option('--json', 'JSON', false)
+  .action(async (slot: string, o: { project: string; at?: string; json: boolean }) => process.exit(await (await import('./commands/audit.js')).auditSlot(await api(), slot, o)));
+
 const failures = program.command('failures').description('failure clusters: error and critical events grouped by stage, reason code and normalised summary, with known fixes');
 failures
   .command('list')
@@ -364,6 +430,20 @@ failures
   .action(async (id: string, o: { json: boolean }) => process.exit(await (await import('./commands/failures.js')).failuresShow(await api(), id, o.json)));
 
 program
+  .command('support-bundle')
+  .description('support bundles: a redacted ZIP of a project or run (events, runs, recipes, manifests, failures, deployments, exports)')
+  .command('create')
+  .description('create a redacted support bundle, download it (token in a header) and print its manifest summary')
+  .option('--project <project_id>', 'project', 'default')
+  .option('--run <run_id>', 'only this run and its descendants (default: the whole project)')
+  .option('--out <file.zip>', 'where to write the bundle (default: distillery-support-<project>-<id>.zip here)')
+  .addOption(new Option('--ttl <seconds>', 'how long the download token works').argParser(intArg('ttl', 1, 30 * 24 * 3600)))
+  .option('--json', 'machine-readable output', false)
+  .action(async (o: { project: string; run?: string; out?: string; ttl?: number; json: boolean }) =>
+    process.exit(await (await import('./commands/support-bundle.js')).supportBundleCreate(await api(), o)),
+  );
+
+program
   .command('timeline')
   .description('show a run and its descendants from the timeline projection (via the API)')
   .argument('<run_id>')
@@ -373,7 +453,7 @@ program
     const cfg = config();
     const { ApiClient } = await import('./api-client.js');
     const { renderTimelineTree } = await import('./render.js');
-    const rows = await new ApiClient(cfg.DISTILLERY_API_URL).timelineTree(runId, o.project);
+    const rows = await new ApiClient(cfg.DISTILLERY_API_URL, (await import('./local-key.js')).cliApiKey(cfg.DISTILLERY_DATA_DIR)).timelineTree(runId, o.project);
     if (rows.length === 0) {
       say(`no run '${runId}' in the timeline`);
       process.exit(1);

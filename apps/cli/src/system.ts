@@ -12,11 +12,14 @@ import { parseEvaluationConfig, startEvaluation } from '@distillery/app-evaluati
 import { parseExportConfig, startExport } from '@distillery/app-export';
 import { parseDeploymentConfig, startDeployment } from '@distillery/app-deployment';
 import { parseProjectorConfig, startProjector, type ProjectorService } from '@distillery/app-projector';
+import { ensureLocalKey } from './local-key.js';
 import { ensureNats, type EmbeddedNats } from './nats-server.js';
 import type { CliConfig } from './config.js';
 
 export interface RunningSystem {
   readonly apiUrl: string;
+  /** The admin key the CLI uses against this system's API (undefined when access control is disabled). */
+  readonly apiKey?: string;
   /** The built-in runner's OpenAI-compatible API (`/v1/...`). */
   readonly runnerUrl: string;
   readonly log: EventLog;
@@ -65,9 +68,19 @@ export async function startSystem(
     // The built-in OpenAI-compatible runner: RUNNER_PORT when set, else any free port (printed by `up`).
     const deployment = await startDeployment({ config: parseDeploymentConfig({ ...env, RUNNER_PORT: env['RUNNER_PORT'] ?? '0', RUNNER_HOST: env['RUNNER_HOST'] ?? '127.0.0.1' }), logger, eventLog: log, http: false });
     apps.push(deployment);
-    const api = await startApi({ config: parseApiConfig(env), logger, eventLog: log, database: db });
+    // Secure by default, also here: the API wants a key; the embedded default makes a local admin key (once, kept in
+    // the data folder) unless the environment gives one or explicitly disables access control.
+    let apiKey = env['DISTILLERY_ADMIN_KEY'];
+    const apiEnv = { ...env };
+    if (env['DISTILLERY_AUTH'] !== 'disabled' && !apiKey) {
+      const local = ensureLocalKey(config.DISTILLERY_DATA_DIR);
+      apiKey = local.key;
+      Object.assign(apiEnv, { DISTILLERY_ADMIN_KEY: local.key, DISTILLERY_ADMIN_NAME: env['DISTILLERY_ADMIN_NAME'] ?? 'local-admin' });
+      if (local.created) say(`API key (admin of every project; shown once, kept in ${local.path}): ${local.key}`);
+    }
+    const api = await startApi({ config: parseApiConfig(apiEnv), logger, eventLog: log, database: db });
     apps.push(api);
-    return { apiUrl: api.url!, runnerUrl: deployment.runnerUrl, log, db, projector: projector.projector, nats, stop };
+    return { apiUrl: api.url!, ...(env['DISTILLERY_AUTH'] !== 'disabled' && apiKey ? { apiKey } : {}), runnerUrl: deployment.runnerUrl, log, db, projector: projector.projector, nats, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { FileArtifactStore } from '@distillery/artifacts';
 import { EventLog, SERVICE_CONSUMERS, buildTopology, durableName } from '@distillery/eventlog';
 import { builtEntry, freePort, natsService, repoRoot, spawnNode, uniqueName, waitFor, type ServiceHandle } from '@distillery/testing';
+import { readLocalKey } from '../src/local-key.js';
 
 describe('distillery CLI', () => {
   let nats: ServiceHandle;
@@ -168,7 +169,11 @@ describe('distillery CLI', () => {
       expect(badRatios.out).toMatch(/--ratios 0\.7,0\.2: expected three numbers/);
 
       // Row lineage of the first gold row, by an 8-digit prefix of its id.
-      const prepared = (await (await fetch(`http://127.0.0.1:${port}/api/projects/shop/prepared`)).json()) as { artifacts: { gold: { uri: string } } };
+      // The API wants a key (secure by default): `up` made the local admin key in the data folder, as the CLI uses it.
+      const key = readLocalKey(env['DISTILLERY_DATA_DIR']!);
+      expect(key).toMatch(/^dkl_/);
+      expect((await fetch(`http://127.0.0.1:${port}/api/projects/shop/prepared`)).status).toBe(401);
+      const prepared = (await (await fetch(`http://127.0.0.1:${port}/api/projects/shop/prepared`, { headers: { authorization: `Bearer ${key}` } })).json()) as { artifacts: { gold: { uri: string } } };
       const store = new FileArtifactStore(join(env['DISTILLERY_DATA_DIR']!, 'artifacts'));
       let gold: { row_id: string; source: { position: number } } | undefined;
       for await (const r of store.readJsonl<{ row_id: string; source: { position: number } }>(prepared.artifacts.gold)) {

@@ -431,6 +431,8 @@ export const REASON_CODES = {
       split: z.enum(['gold', 'eval']).optional(),
       max_rows: z.number().int().positive().optional(),
       compare_base: z.boolean().optional(),
+      /** Also run the built-in safety suite (when the pack does not already), with its defaults. */
+      safety_suite: z.boolean().optional(),
       /**
        * The deployment slot whose live version is the champion: the same rows go through it and the paired lifts
        * feed `relative_to: champion` gates. Optional (added with champion comparison); absent: the `default` slot,
@@ -490,7 +492,7 @@ export const REASON_CODES = {
     payload: z.object({
       /** hf | peft | onnx | gguf. */
       format: z.string(),
-      /** gguf only: f32 | f16 | q8_0 | q4_0 (default f16). */
+      /** gguf only: f32 | f16 | q8_0 | q4_0 | q4_k_m (default f16). */
       quantization: z.string().optional(),
       // The fields below arrived with apps/export; optional because a request names either the training run or the
       // model bundle and base model directly (all stay optional).
@@ -791,6 +793,43 @@ export const REASON_CODES = {
       duration_ms: z.number().nonnegative(),
     }),
     meaning: 'A projection was rebuilt by replaying the log into a new version and switched over.',
+  }),
+  api_key_created: def({
+    stage: 'system',
+    severities: ['info'],
+    payload: z.object({
+      key_id: z.string().regex(/^[0-9a-f]{12}$/),
+      /** Who the key is for: its requests are attributed to `user:<name>`. */
+      name: z.string().min(1).max(64),
+      /** Roles per project (`*`: every project). The key itself is never in an event. */
+      roles: z.record(z.string(), z.enum(['viewer', 'engineer', 'admin'])),
+    }),
+    meaning: 'An admin created an API key (shown once to them; only its hash is stored).',
+  }),
+  api_key_revoked: def({
+    stage: 'system',
+    severities: ['info'],
+    payload: z.object({ key_id: z.string().regex(/^[0-9a-f]{12}$/), name: z.string().min(1).max(64) }),
+    meaning: 'An admin revoked an API key; requests with it are refused from now on.',
+  }),
+  support_bundle_created: def({
+    stage: 'system',
+    severities: ['info'],
+    payload: z.object({
+      bundle_id: z.string().min(1),
+      /** What the bundle covers: a project, or one run of it and its descendants. */
+      scope: z.object({ project_id: z.string().min(1), run_id: RunId.optional() }),
+      /** The redacted ZIP in the artifact store. */
+      artifact: ArtifactRef,
+      sha256: z.string().regex(/^[0-9a-f]{64}$/),
+      bytes: z.number().int().nonnegative(),
+      expires_at: z.iso.datetime({ offset: true }),
+      /** Items per section (runs, events, failure clusters, deployments, exports). */
+      sections: z.record(z.string(), z.number().int().nonnegative()),
+      /** Secrets the bundle's own redaction replaced, in all. */
+      redactions: z.number().int().nonnegative(),
+    }),
+    meaning: 'A redacted support bundle (events, runs, recipes, manifests, failures) was built; it downloads with a one-time token until it expires.',
   }),
 
   // ── demo ───────────────────────────────────────────────────────────────────────────────────────────────────

@@ -20,6 +20,8 @@ const PENDING: Readonly<Record<string, string>> = {};
 const ALL_STAGES: readonly Stage[] = ['ingestion', 'cleaning', 'preparation', 'training', 'eval', 'export', 'deployment', 'system', 'demo'];
 /** Which stages a location may emit. `requested` = any `*_requested` code (ingress publishes requests). */
 const OWNERS: ReadonlyArray<{ prefix: string; stages: readonly Stage[]; requested?: boolean }> = [
+  // API keys live in the API (their table, their one-time display): it records their creation and revocation itself.
+  { prefix: 'apps/api/src/keys.controller.ts', stages: ['system'] },
   { prefix: 'apps/api/', stages: [], requested: true },
   { prefix: 'apps/cli/', stages: ['system'], requested: true },
   { prefix: 'apps/demo-worker/', stages: ['demo'] },
@@ -37,6 +39,7 @@ const OWNERS: ReadonlyArray<{ prefix: string; stages: readonly Stage[]; requeste
   { prefix: 'libs/eventlog/', stages: ['system'] },
   { prefix: 'libs/projection-runtime/', stages: ['system'] },
   { prefix: 'libs/platform-nest/', stages: ['system'] },
+  { prefix: 'libs/support-bundle/', stages: ['system'] },
 ];
 
 export interface Emission {

@@ -1,4 +1,5 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { natsAuthenticator, natsAuthFromEnv, NatsAuthConfigError, type NatsAuth } from './nats-auth.js';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { ConsumerHost, type Logger, silentLogger } from './consumer-host.js';
 import { EventLogUnavailableError, TopologyMissingError } from './errors.js';
@@ -14,6 +15,8 @@ export interface EventLogOptions {
   /** Connection name shown by the NATS server (`distillery-<app>`). */
   readonly name: string;
   readonly topology?: Topology;
+  /** Credentials; default: from the environment (`natsAuthFromEnv`), none when it names none. */
+  readonly auth?: NatsAuth;
 }
 
 /** The only code in Distillery that talks to JetStream. */
@@ -31,8 +34,10 @@ export class EventLog {
     try {
       // noAsyncTraces: the client otherwise builds Error objects per request to keep async stack traces — 34–47 % of
       // publish CPU in tools/bench/eventlog-publish (see its README); the cost is shorter traces on request timeouts.
-      nc = await connect({ servers: opts.url, name: opts.name, maxReconnectAttempts: -1, reconnectTimeWait: 500, noAsyncTraces: true });
+      const auth = opts.auth ?? natsAuthFromEnv();
+      nc = await connect({ servers: opts.url, name: opts.name, maxReconnectAttempts: -1, reconnectTimeWait: 500, noAsyncTraces: true, ...(auth ? { authenticator: natsAuthenticator(auth) } : {}) });
     } catch (err) {
+      if (err instanceof NatsAuthConfigError) throw err;
       throw new EventLogUnavailableError(opts.url, err);
     }
     const jsm = await jetstreamManager(nc);

@@ -8,3 +8,4 @@ export * from './publisher.js';
 export * from './reader.js';
 export * from './topology.js';
 export * from './trace-context.js';
+export * from './nats-auth.js';

@@ -21,6 +21,15 @@ export const commonConfigShape = {
     .default('runevents'),
   LOG_LEVEL: logLevel().default('info'),
   OTEL_EXPORTER_OTLP_ENDPOINT: url(['http', 'https']).optional(),
+  /**
+   * NATS credentials of this service (one of; libs/eventlog natsAuthFromEnv reads them): a creds file (user JWT + nkey
+   * seed), an nkey seed file, a user and password, or a token. Unset: no credentials (a server without auth).
+   */
+  NATS_CREDS_FILE: z.string().min(1).optional(),
+  NATS_NKEY_SEED_FILE: z.string().min(1).optional(),
+  NATS_USER: z.string().min(1).optional(),
+  NATS_PASSWORD: z.string().min(1).optional(),
+  NATS_TOKEN: z.string().min(1).optional(),
   /** Test hook: append every finished span as JSON lines to this file. */
   DISTILLERY_SPAN_FILE: z.string().min(1).optional(),
 };

@@ -18,6 +18,9 @@ export async function isolatedSpine(name: string, nats: ServiceHandle, pg?: Serv
     DISTILLERY_STREAM: uniqueName(name).toUpperCase(),
     DISTILLERY_SUBJECT_PREFIX: uniqueName(name),
     ...(pg ? { DATABASE_URL: pg.url, DATABASE_SCHEMA: uniqueName(name) } : {}),
+    // Tests that are not about access run the API in its explicit local-development mode; the access tests set
+    // DISTILLERY_AUTH=required (the API's default) themselves.
+    DISTILLERY_AUTH: 'disabled',
     ...extraEnv,
   };
   const log = await EventLog.connect({

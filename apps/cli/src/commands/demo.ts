@@ -1,7 +1,8 @@
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SpanStatusCode, trace } from '@opentelemetry/api';
 import { classificationPrompt } from '@distillery/tasks';
-import type { StructuredLogger } from '@distillery/telemetry';
+import { flushTelemetry, type StructuredLogger } from '@distillery/telemetry';
 import { ApiClient } from '../api-client.js';
 import { cleanCommand, prepareCommand } from './datasets.js';
 import { makeTiny } from './models.js';
@@ -43,13 +44,34 @@ export interface DemoOptions {
  * until the timeline projection shows it finished, print the timeline, and shut everything down.
  */
 export async function demoCommand(config: CliConfig, logger: StructuredLogger, opts: DemoOptions, say: (m: string) => void): Promise<number> {
+  // One trace for the whole quickstart: every API request carries this span's context, so the events each request
+  // publishes, and everything the services do with them, hang under it.
+  return trace.getTracer('distillery.cli').startActiveSpan('demo', async (span) => {
+    try {
+      const code = await runDemo(config, logger, opts, say);
+      span.setAttribute('distillery.exit_code', code);
+      if (code !== 0) span.setStatus({ code: SpanStatusCode.ERROR, message: 'demo incomplete' });
+      return code;
+    } catch (err) {
+      span.recordException(err as Error);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+      throw err;
+    } finally {
+      span.end();
+      // the CLI exits right after: export the root span (and the metrics) now
+      await flushTelemetry();
+    }
+  });
+}
+
+async function runDemo(config: CliConfig, logger: StructuredLogger, opts: DemoOptions, say: (m: string) => void): Promise<number> {
   const started = Date.now();
   const examples = import.meta.url.includes('/dist/') ? EXAMPLES_DIR : EXAMPLES_DIR_FROM_SRC;
   // The bundled dataset must be inside the data roots the in-process apps confine file locators to.
   const roots = [process.env['DISTILLERY_DATA_ROOTS'] || '.', examples].join(',');
   const system = await startSystem(config, logger, say, { ...process.env, DISTILLERY_DATA_ROOTS: roots });
   try {
-    const api = new ApiClient(system.apiUrl);
+    const api = new ApiClient(system.apiUrl, system.apiKey);
     const created = await api.request<{ run_id: string; project_id: string; trace_id: string | null }>('/api/demo-runs', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

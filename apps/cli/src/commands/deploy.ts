@@ -1,4 +1,4 @@
-import type { ApiClient } from '../api-client.js';
+import { withTraceHeaders, type ApiClient } from '../api-client.js';
 import { color, formatDuration } from '../render.js';
 
 const say = (m: string) => process.stderr.write(`${m}\n`);
@@ -116,11 +116,14 @@ export async function slotStatus(api: ApiClient, project: string, slot: string, 
 
 /** `distillery chat`: one chat completion from an OpenAI-compatible endpoint (the runner by default). */
 export async function chatCommand(runnerUrl: string, model: string, messages: ReadonlyArray<{ role: string; content: string }>, maxTokens: number): Promise<{ text: string; model: string; finish_reason: string }> {
-  const res = await fetch(`${runnerUrl.replace(/\/$/, '')}/v1/chat/completions`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ model, messages, max_tokens: maxTokens, temperature: 0 }),
-  });
+  const res = await fetch(
+    `${runnerUrl.replace(/\/$/, '')}/v1/chat/completions`,
+    withTraceHeaders({
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model, messages, max_tokens: maxTokens, temperature: 0 }),
+    }),
+  );
   const body = (await res.json()) as { model?: string; choices?: Array<{ message: { content: string }; finish_reason: string }>; error?: { message: string } };
   if (!res.ok || !body.choices?.[0]) throw new Error(`runner ${res.status}: ${body.error?.message ?? 'no answer'}`);
   return { text: body.choices[0].message.content, model: body.model ?? model, finish_reason: body.choices[0].finish_reason };
