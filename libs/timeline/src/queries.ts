@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
-import { SEVERITY_RANK, type Severity, type Stage } from '@distillery/contracts';
+import { SEVERITIES, SEVERITY_RANK, type RunEvent, type Severity, type Stage } from '@distillery/contracts';
 import { RUN_EVENTS_VIEW } from './run-events.projection.js';
+import { foldRuns } from './timeline.fold.js';
 import { TIMELINE_VIEW } from './timeline.projection.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -15,12 +16,17 @@ export interface EventFilters {
   readonly reason_code?: readonly string[];
   readonly since?: string;
   readonly until?: string;
-}
-
-export interface TimelineFilters extends EventFilters {
+  /** Time travel: only what had happened by then (occurred_at ≤ as_of). */
+  readonly as_of?: string;
+  /** Who caused the events (`user:alice`, `service:training`). */
+  readonly actor?: readonly string[];
+  /** Free text, case-insensitive, anywhere in the summary. */
+  readonly q?: string;
   /** Anchor on a subtree: this run and every descendant. */
   readonly root_run_id?: string;
 }
+
+export type TimelineFilters = Omit<EventFilters, 'actor' | 'q' | 'as_of'>;
 
 export interface Page<T> {
   readonly items: T[];
@@ -70,9 +76,28 @@ export interface RunEventRow {
 
 const iso = (v: unknown): string => (v instanceof Date ? v.toISOString() : new Date(String(v)).toISOString());
 
+/** `(project_id, run_id) in <the run and its descendants>`, over the timeline's one row per run. */
+const subtree = (root: string, project: string | undefined) =>
+  sql<boolean>`(project_id, run_id) in (with recursive tree(project_id, run_id) as (
+          select project_id, run_id from ${sql.table(TIMELINE_VIEW)} where run_id = ${root} ${project ? sql`and project_id = ${project}` : sql``}
+          union
+          select c.project_id, c.run_id from ${sql.table(TIMELINE_VIEW)} c join tree t on c.project_id = t.project_id and c.parent_run_id = t.run_id
+        ) select project_id, run_id from tree)`;
+
+/** A LIKE pattern matching `text` literally anywhere (its %, _ and \ escaped). */
+const containing = (text: string): string => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+/**
+ * RunEvents in log order, filtered by project, run, parent, subtree, stage, severity, reason code, actor, time window
+ * (`since` ≤ occurred_at < `until`, or everything up to `as_of`) and free text in the summary; cursor-paged by seq.
+ */
 export async function listEvents(db: Db, f: EventFilters, cursor: string | undefined, limit: number): Promise<Page<RunEventRow>> {
   const after = cursor ? decode(cursor, (v): v is { s: number } => typeof (v as { s?: unknown })?.s === 'number').s : 0;
   let q = db.selectFrom(RUN_EVENTS_VIEW).selectAll().where('seq', '>', after);
+  if (f.root_run_id) q = q.where(subtree(f.root_run_id, f.project_id));
+  if (f.actor?.length) q = q.where('actor', 'in', [...f.actor]);
+  if (f.q) q = q.where(sql<boolean>`summary ilike ${containing(f.q)} escape '\\'`);
+  if (f.as_of) q = q.where('occurred_at', '<=', f.as_of);
   if (f.project_id) q = q.where('project_id', '=', f.project_id);
   if (f.run_id) q = q.where('run_id', '=', f.run_id);
   if (f.parent_run_id) q = q.where('parent_run_id', '=', f.parent_run_id);
@@ -137,17 +162,7 @@ const isTimelineCursor = (v: unknown): v is TimelineCursor =>
 /** Runs in order of their first event; filters as for events, plus a subtree anchor. */
 export async function listTimeline(db: Db, f: TimelineFilters, cursor: string | undefined, limit: number): Promise<Page<TimelineRow>> {
   let q = db.selectFrom(TIMELINE_VIEW).selectAll();
-  if (f.root_run_id) {
-    const root = f.root_run_id;
-    const project = f.project_id;
-    q = q.where(
-      sql<boolean>`(project_id, run_id) in (with recursive tree(project_id, run_id) as (
-              select project_id, run_id from ${sql.table(TIMELINE_VIEW)} where run_id = ${root} ${project ? sql`and project_id = ${project}` : sql``}
-              union
-              select c.project_id, c.run_id from ${sql.table(TIMELINE_VIEW)} c join tree t on c.project_id = t.project_id and c.parent_run_id = t.run_id
-            ) select project_id, run_id from tree)`,
-    );
-  }
+  if (f.root_run_id) q = q.where(subtree(f.root_run_id, f.project_id));
   if (f.project_id) q = q.where('project_id', '=', f.project_id);
   if (f.run_id) q = q.where('run_id', '=', f.run_id);
   if (f.parent_run_id) q = q.where('parent_run_id', '=', f.parent_run_id);
@@ -174,6 +189,89 @@ export async function getRun(db: Db, runId: string, projectId?: string): Promise
   if (projectId) q = q.where('project_id', '=', projectId);
   const r = await q.executeTakeFirst();
   return r ? toTimelineRow(r) : undefined;
+}
+
+/** The stored row of a RunEvent as the RunEvent it was (the read model keeps every field). */
+export const asRunEvent = (r: RunEventRow): RunEvent =>
+  ({
+    id: r.id,
+    schema_version: r.schema_version,
+    project_id: r.project_id,
+    run_id: r.run_id,
+    parent_run_id: r.parent_run_id,
+    stage: r.stage,
+    reason_code: r.reason_code,
+    severity: r.severity,
+    actor: r.actor,
+    summary: r.summary,
+    occurred_at: r.occurred_at,
+    correlation_id: r.correlation_id,
+    causation_id: r.causation_id,
+    trace_id: r.trace_id,
+    span_id: r.span_id,
+    producer: r.producer,
+    payload: r.payload,
+  }) as RunEvent;
+
+/** Every event of one run (and project) that had happened by `asOf`, in log order. */
+export async function runEventsAsOf(db: Db, runId: string, projectId: string | undefined, asOf: string): Promise<RunEventRow[]> {
+  const out: RunEventRow[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await listEvents(db, { run_id: runId, ...(projectId ? { project_id: projectId } : {}), as_of: asOf }, cursor, 1_000);
+    out.push(...page.items);
+    cursor = page.next_cursor ?? undefined;
+  } while (cursor);
+  return out;
+}
+
+/**
+ * Time travel: a run's timeline row as it stood at `asOf`, folded from the log's events up to then with the same fold
+ * the timeline projection uses (so "now" equals the live row). `undefined` when the run had no event yet.
+ */
+export async function getRunAsOf(db: Db, runId: string, projectId: string | undefined, asOf: string): Promise<(TimelineRow & { as_of: string }) | undefined> {
+  const rows = await runEventsAsOf(db, runId, projectId, asOf);
+  const projects = new Set(rows.map((r) => r.project_id));
+  if (projects.size > 1) throw new AmbiguousRunError(runId, [...projects]);
+  const [d] = foldRuns(rows.map((r) => ({ seq: r.seq, event: asRunEvent(r) })));
+  if (!d) return undefined;
+  const children = await db
+    .selectFrom(RUN_EVENTS_VIEW)
+    .select(sql<number>`count(distinct run_id)`.as('n'))
+    .where('project_id', '=', d.project_id)
+    .where('parent_run_id', '=', d.run_id)
+    .where('run_id', '!=', d.run_id)
+    .where('occurred_at', '<=', asOf)
+    .executeTakeFirst();
+  const parentSeen = d.parent_run_id === null ? true : (await db.selectFrom(RUN_EVENTS_VIEW).select('seq').where('project_id', '=', d.project_id).where('run_id', '=', d.parent_run_id).where('occurred_at', '<=', asOf).limit(1).executeTakeFirst()) !== undefined;
+  return {
+    project_id: d.project_id,
+    run_id: d.run_id,
+    parent_run_id: d.parent_run_id,
+    children_count: Number(children?.n ?? 0),
+    orphan: !parentSeen,
+    first_at: iso(d.first_at),
+    last_at: iso(d.last_at),
+    duration_ms: Date.parse(d.last_at) - Date.parse(d.first_at),
+    event_count: d.event_count,
+    counts: { info: d.info_count, warning: d.warning_count, error: d.error_count, critical: d.critical_count },
+    highest_severity: SEVERITIES[d.highest_severity_rank] as Severity,
+    latest_reason_code: d.latest_reason_code,
+    latest_stage: d.latest_stage,
+    latest_seq: d.latest_seq,
+    stages: d.stages,
+    last_summary: d.last_summary,
+    last_actor: d.last_actor,
+    as_of: asOf,
+  };
+}
+
+export class AmbiguousRunError extends Error {
+  readonly code = 'QUERY.AMBIGUOUS_RUN';
+  constructor(runId: string, projects: readonly string[]) {
+    super(`run '${runId}' exists in several projects (${projects.join(', ')}): name one with project_id`);
+    this.name = 'AmbiguousRunError';
+  }
 }
 
 /** Every timeline row in a stable order, for comparing two builds row for row. */

@@ -1,0 +1,2 @@
+export * from './journal.fold.js';
+export * from './journal.projection.js';
