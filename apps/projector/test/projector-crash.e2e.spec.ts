@@ -51,9 +51,17 @@ describe('projector crash and restart', () => {
     const pub = log.publisher({ app: 'crash-test', version: '1' });
     const total = 3_000;
     let published = 0;
+    // The second half waits for the kill, so the kill lands mid-stream however slow the machine is (a loaded one
+    // could otherwise publish everything before the projector reached the kill point).
+    let killed!: () => void;
+    const afterKill = new Promise<void>((resolve) => (killed = resolve));
     const publishAll = (async () => {
       const inflight: Promise<unknown>[] = [];
       for (let i = 0; i < total; i += 1) {
+        if (i === total / 2) {
+          await Promise.all(inflight.splice(0));
+          await afterKill;
+        }
         const run = `run-${i % 60}`;
         const parent = i % 60 >= 50 ? `run-${i % 10}` : null;
         const failing = i % 97 === 0;
@@ -79,8 +87,9 @@ describe('projector crash and restart', () => {
     expect(projector.child.kill('SIGKILL')).toBe(true);
     expect(await projector.exited).toBe('SIGKILL');
     expect(published).toBeLessThan(total); // the kill happened while events were still flowing
-    const afterKill = await checkpoint();
-    expect(afterKill).toBeGreaterThanOrEqual(before);
+    const atKill = await checkpoint();
+    expect(atKill).toBeGreaterThanOrEqual(before);
+    killed();
 
     projector = startProjector();
     await publishAll;

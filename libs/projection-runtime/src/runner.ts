@@ -178,8 +178,18 @@ export class ProjectionRunner {
         .catch(() => undefined);
     }, Math.max(250, Math.floor(stallMs / 3)));
     watchdog.unref?.();
+    // The reader is raced against the abort signal rather than trusted to end on it: a stalled consumer may never
+    // settle its pending next(), and waiting for it would stall the runner with it.
+    const reader = log.read({ fromSeq: cp + 1, follow: true, batchSize: this.deps.batchSize ?? 500, signal: abort.signal })[Symbol.asyncIterator]();
+    const aborted = new Promise<'aborted'>((resolve) => {
+      if (abort.signal.aborted) resolve('aborted');
+      else abort.signal.addEventListener('abort', () => resolve('aborted'), { once: true });
+    });
     try {
-      for await (const batch of log.read({ fromSeq: cp + 1, follow: true, batchSize: this.deps.batchSize ?? 500, signal: abort.signal })) {
+      for (;;) {
+        const next = await Promise.race([reader.next(), aborted]);
+        if (next === 'aborted' || next.done) break;
+        const batch = next.value;
         lastBatchAt = Date.now();
         if (!this.running) return;
         applying = true;
@@ -203,6 +213,8 @@ export class ProjectionRunner {
       }
     } finally {
       clearInterval(watchdog);
+      // Not awaited: a reader stuck in next() settles its return() only after that next() (never, if it stalled).
+      void reader.return?.(undefined).catch(() => undefined);
     }
   }
 
