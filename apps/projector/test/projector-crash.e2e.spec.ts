@@ -99,6 +99,9 @@ describe('projector crash and restart', () => {
     await waitFor('restarted projector to catch up', async () => (await checkpoint()) === lastSeq, { timeoutMs: 150_000 }).catch(async (err: Error) => {
       throw new Error(`${err.message}: timeline checkpoint ${await checkpoint()} of ${lastSeq}; projector output: ${projector?.output().slice(-2_000) ?? "(none)"}`);
     });
+    // A reader the stall watchdog had to replace is recovered from, but worth seeing in the test log.
+    const stalls = projector.output().split('\n').filter((l) => l.includes('projection reader stalled'));
+    if (stalls.length > 0) console.warn(`the restarted projector replaced ${stalls.length} stalled reader(s):\n${stalls.join('\n')}`);
     expect(await projector.kill('SIGTERM')).toBe(0);
 
     const afterCrash = await dumpTimeline(db.db);

@@ -15,7 +15,7 @@ import {
   type RunEventDraft,
 } from '@distillery/contracts';
 import { redact } from '@distillery/redaction';
-import { distilleryMetrics } from '@distillery/telemetry';
+import { distilleryMetrics, noteStageFailure } from '@distillery/telemetry';
 import { SpanKind, injectTraceHeaders, spanIds, tracer } from './trace-context.js';
 
 // UUIDv7 randomness from a pooled buffer: one getRandomValues call per id cost ~4–6 µs (tools/bench).
@@ -123,6 +123,7 @@ export class EventPublisher {
           };
           const valid = validateRunEvent(event);
           if (!valid.ok) throw new RunEventValidationError(valid.errors, `refusing to publish ${draft.reason_code}`);
+          if (event.severity === 'error' || event.severity === 'critical') noteStageFailure(event.reason_code);
           const subject = eventSubject(this.subjectPrefix, event);
           const msgId =
             deterministicMsgId({

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { natsService, uniqueName, waitFor, type ServiceHandle } from '@distillery/testing';
-import { InMemoryMetricReader, METRIC_NAMES, createLogger, metricPoints, metricTotal, startTelemetry, type Telemetry } from '@distillery/telemetry';
+import { InMemoryMetricReader, METRIC_NAMES, createLogger, metricPoints, metricTotal, startTelemetry, withStageSpan, type Telemetry } from '@distillery/telemetry';
 import { EventLog, PermanentError, buildTopology, type ConsumerHost, type EventPublisher, type Logger } from '../src/index.js';
 
 describe('eventlog metrics', () => {
@@ -51,6 +51,17 @@ describe('eventlog metrics', () => {
     expect(again.duplicate).toBe(true);
     const c = await reader.collect();
     expect(metricTotal(c, METRIC_NAMES.eventsPublished, { reason_code: 'demo_run_requested', stage: 'demo', producer: 'testsvc' })).toBe(3);
+  });
+
+  it('a stage that publishes an error-severity event ends with outcome=failed; one that publishes progress, ok', async () => {
+    await withStageSpan('demo_fail', {}, () =>
+      publisher.publish({ reason_code: 'demo_run_failed', project_id: 'metrics', run_id: 'f1', summary: 'failed', payload: { failure: { error_class: 'E', message: 'boom' } } }),
+    );
+    await withStageSpan('demo_ok', {}, () => publisher.publish({ reason_code: 'demo_run_progress', project_id: 'metrics', run_id: 'f2', summary: 'step', payload: { step: 1, total: 1 } }));
+    const c = await reader.collect();
+    expect(metricTotal(c, METRIC_NAMES.stageDuration, { stage: 'demo_fail', outcome: 'failed' })).toBe(1);
+    expect(metricTotal(c, METRIC_NAMES.stageDuration, { stage: 'demo_fail', outcome: 'ok' })).toBe(0);
+    expect(metricTotal(c, METRIC_NAMES.stageDuration, { stage: 'demo_ok', outcome: 'ok' })).toBe(1);
   });
 
   it('observes consumer lag from num_pending, and counts consumed events by settlement', async () => {

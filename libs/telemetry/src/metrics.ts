@@ -1,4 +1,6 @@
 import {
+  context,
+  createContextKey,
   metrics,
   SpanStatusCode,
   trace,
@@ -124,27 +126,53 @@ export function distilleryMetrics(): DistilleryInstruments {
 
 const stageTracer = () => trace.getTracer('distillery.stage');
 
+/** What a stage reported about itself while it ran (set through the active context by `noteStageFailure`). */
+interface StageState {
+  failure?: string;
+}
+const STAGE_STATE = createContextKey('distillery.stage.state');
+
 /**
  * Runs one pipeline stage's work inside a span `stage.<stage>` (a child of the active context, i.e. of the consumed
  * event's CONSUMER span inside a handler) and records `distillery.stage.duration` with its outcome. Events published
  * inside `fn` carry the stage span as their parent.
+ *
+ * Outcome: `error` when `fn` throws; `failed` when it returned normally but reported a failure as an event (a stage
+ * that publishes `training_oom` has done its job as a handler, yet the stage failed — the span's status says so);
+ * `ok` otherwise.
  */
 export async function withStageSpan<T>(stage: string, attributes: Attributes, fn: (span: Span) => Promise<T>): Promise<T> {
   const startedAt = performance.now();
-  return stageTracer().startActiveSpan(`stage.${stage}`, { attributes: { 'distillery.stage': stage, ...attributes } }, async (span) => {
-    let outcome = 'ok';
-    try {
-      return await fn(span);
-    } catch (err) {
-      outcome = 'error';
-      span.recordException(err as Error);
-      span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
-      throw err;
-    } finally {
-      span.end();
-      distilleryMetrics().stageDuration.record((performance.now() - startedAt) / 1000, { stage, outcome });
+  const span = stageTracer().startSpan(`stage.${stage}`, { attributes: { 'distillery.stage': stage, ...attributes } });
+  const state: StageState = {};
+  const ctx = trace.setSpan(context.active(), span).setValue(STAGE_STATE, state);
+  let outcome = 'ok';
+  try {
+    return await context.with(ctx, () => fn(span));
+  } catch (err) {
+    outcome = 'error';
+    span.recordException(err as Error);
+    span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+    throw err;
+  } finally {
+    if (outcome === 'ok' && state.failure !== undefined) {
+      outcome = 'failed';
+      span.setStatus({ code: SpanStatusCode.ERROR, message: state.failure });
     }
-  });
+    span.setAttribute('distillery.outcome', outcome);
+    span.end();
+    distilleryMetrics().stageDuration.record((performance.now() - startedAt) / 1000, { stage, outcome });
+  }
+}
+
+/**
+ * Tells the stage running in the active context (if any) that it failed, naming why (a reason code). The event
+ * publisher calls it for every error-severity event, so a stage's span and duration metric carry `failed` without
+ * each handler saying so.
+ */
+export function noteStageFailure(reason: string): void {
+  const state = context.active().getValue(STAGE_STATE) as StageState | undefined;
+  if (state && state.failure === undefined) state.failure = reason;
 }
 
 /**

@@ -16,6 +16,7 @@ import {
   metricTotal,
   readMetricFile,
   prometheusSeriesNames,
+  noteStageFailure,
   startTelemetry,
   withStageSpan,
   type Telemetry,
@@ -180,5 +181,29 @@ describe('withStageSpan', () => {
     const collected = await reader.collect();
     expect(metricTotal(collected, METRIC_NAMES.stageDuration, { stage: 'export', outcome: 'error' })).toBe(1);
     expect(metricTotal(collected, METRIC_NAMES.stageDuration, { stage: 'export', outcome: 'ok' })).toBe(0);
+  });
+
+  it('marks a stage that reported a failure as an event: outcome=failed, error status naming the first reason', async () => {
+    const spans = new InMemorySpanExporter();
+    const reader = new InMemoryMetricReader();
+    const t = start({ spanExporter: spans, metricReader: reader });
+    noteStageFailure('outside_any_stage'); // no stage active: nothing to mark, no error
+    await withStageSpan('train', {}, async () => {
+      await Promise.resolve();
+      noteStageFailure('training_oom');
+      noteStageFailure('training_runtime_error'); // the first failure names the stage's outcome
+    });
+    await withStageSpan('eval', {}, async () => 'fine');
+    await t.forceFlush();
+    const train = spans.getFinishedSpans().find((s) => s.name === 'stage.train')!;
+    expect(train.status).toMatchObject({ code: 2, message: 'training_oom' });
+    expect(train.attributes['distillery.outcome']).toBe('failed');
+    const evalSpan = spans.getFinishedSpans().find((s) => s.name === 'stage.eval')!;
+    expect(evalSpan.status.code).toBe(0);
+    expect(evalSpan.attributes['distillery.outcome']).toBe('ok');
+    const collected = await reader.collect();
+    expect(metricTotal(collected, METRIC_NAMES.stageDuration, { stage: 'train', outcome: 'failed' })).toBe(1);
+    expect(metricTotal(collected, METRIC_NAMES.stageDuration, { stage: 'train', outcome: 'ok' })).toBe(0);
+    expect(metricTotal(collected, METRIC_NAMES.stageDuration, { stage: 'eval', outcome: 'ok' })).toBe(1);
   });
 });
