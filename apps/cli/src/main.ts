@@ -26,11 +26,15 @@ function config(): CliConfig {
   }
 }
 
-async function withTelemetry<T>(service: string, cfg: CliConfig, fn: (logger: import('@distillery/telemetry').StructuredLogger) => Promise<T>): Promise<T> {
+async function withTelemetry<T>(
+  service: string,
+  cfg: CliConfig,
+  fn: (logger: import('@distillery/telemetry').StructuredLogger, telemetry: import('@distillery/telemetry').Telemetry) => Promise<T>,
+): Promise<T> {
   const { startProcessTelemetry } = await import('@distillery/platform-nest');
   const { createLogger } = await import('@distillery/telemetry');
-  startProcessTelemetry(service, cfg);
-  return fn(createLogger(service, cfg.LOG_LEVEL));
+  const telemetry = startProcessTelemetry(service, cfg);
+  return fn(createLogger(service, cfg.LOG_LEVEL), telemetry);
 }
 
 function onSignals(handler: () => Promise<void> | void): void {
@@ -54,12 +58,13 @@ program
   .description('run every app in one process (NATS from NATS_URL or started from PATH; embedded PGlite unless DATABASE_URL)')
   .action(async () => {
     const cfg = config();
-    await withTelemetry('distillery', cfg, async (logger) => {
+    await withTelemetry('distillery', cfg, async (logger, telemetry) => {
       const { upCommand } = await import('./commands/up.js');
       const system = await upCommand(cfg, logger, say);
       onSignals(async () => {
         say('stopping…');
         await system.stop();
+        await telemetry.shutdown().catch(() => undefined); // the last spans and metrics, before exit
       });
     });
   });
