@@ -19,6 +19,22 @@ export const apiConfigSchema = z.object({
   DISTILLERY_ADMIN_KEY: z.string().min(24, 'at least 24 characters (generate one: openssl rand -base64 32)').optional(),
   /** The actor name the bootstrap key acts as (`user:<name>`). */
   DISTILLERY_ADMIN_NAME: z.string().regex(/^[A-Za-z0-9_.@-]{1,64}$/, 'letters, digits, _ . @ -').default('admin'),
+  /**
+   * OIDC: also accept JWTs from this issuer (its `iss`, exactly; keys discovered at
+   * `<issuer>/.well-known/openid-configuration`), for this audience, with roles in DISTILLERY_OIDC_ROLES_CLAIM.
+   */
+  DISTILLERY_OIDC_ISSUER: z.url({ protocol: /^https?$/, error: 'an http(s) URL (the issuer, as its tokens name it)' }).optional(),
+  DISTILLERY_OIDC_AUDIENCE: z.string().min(1).optional(),
+  DISTILLERY_OIDC_ROLES_CLAIM: z.string().min(1).default('distillery_roles'),
+  /** Where the issuer's keys are, when discovery is not available. */
+  DISTILLERY_OIDC_JWKS_URI: z.url({ protocol: /^https?$/, error: 'an http(s) URL' }).optional(),
+}).superRefine((c, ctx) => {
+  if (c.DISTILLERY_OIDC_ISSUER && !c.DISTILLERY_OIDC_AUDIENCE) {
+    ctx.addIssue({ code: 'custom', path: ['DISTILLERY_OIDC_AUDIENCE'], message: 'required with DISTILLERY_OIDC_ISSUER (the aud your tokens carry for this API)' });
+  }
+  if (!c.DISTILLERY_OIDC_ISSUER && (c.DISTILLERY_OIDC_AUDIENCE || c.DISTILLERY_OIDC_JWKS_URI)) {
+    ctx.addIssue({ code: 'custom', path: ['DISTILLERY_OIDC_ISSUER'], message: 'required when DISTILLERY_OIDC_AUDIENCE or DISTILLERY_OIDC_JWKS_URI is set' });
+  }
 });
 export type ApiConfig = z.output<typeof apiConfigSchema>;
 

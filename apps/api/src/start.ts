@@ -7,6 +7,7 @@ import { startNestApp, topologyFromConfig, type RunningApp } from '@distillery/p
 import { ApiModule } from './api.module.js';
 import type { ApiConfig } from './config.js';
 import { sha256Hex } from './auth/keys.js';
+import { OidcVerifier } from './auth/oidc.js';
 
 export interface StartApiOptions {
   readonly config: ApiConfig;
@@ -28,7 +29,21 @@ export async function startApi(opts: StartApiOptions): Promise<RunningApp> {
     {
       maxPageSize: config.API_MAX_PAGE_SIZE,
       artifacts: new FileArtifactStore(artifactsDir(config)),
-      auth: { mode: config.DISTILLERY_AUTH, adminName: config.DISTILLERY_ADMIN_NAME, ...(config.DISTILLERY_ADMIN_KEY ? { adminKeySha256: sha256Hex(config.DISTILLERY_ADMIN_KEY) } : {}) },
+      auth: {
+        mode: config.DISTILLERY_AUTH,
+        adminName: config.DISTILLERY_ADMIN_NAME,
+        ...(config.DISTILLERY_ADMIN_KEY ? { adminKeySha256: sha256Hex(config.DISTILLERY_ADMIN_KEY) } : {}),
+        ...(config.DISTILLERY_OIDC_ISSUER
+          ? {
+              oidc: new OidcVerifier({
+                issuer: config.DISTILLERY_OIDC_ISSUER,
+                audience: config.DISTILLERY_OIDC_AUDIENCE!,
+                rolesClaim: config.DISTILLERY_OIDC_ROLES_CLAIM,
+                ...(config.DISTILLERY_OIDC_JWKS_URI ? { jwksUri: config.DISTILLERY_OIDC_JWKS_URI } : {}),
+              }),
+            }
+          : {}),
+      },
     },
     await importerFromConfig(config),
   );

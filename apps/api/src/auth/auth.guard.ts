@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { API_OPTIONS, type ApiOptions } from '../api-options.js';
 import type { ApiKeyService, Principal } from './api-keys.service.js';
 import { decide, isPublicRoute, sameDigest, sha256Hex } from './keys.js';
+import { looksLikeJwt, OidcTokenError } from './oidc.js';
 
 export const API_KEYS = Symbol.for('distillery.ApiKeys');
 
@@ -21,7 +22,8 @@ function projectOf(req: FastifyRequest): string | undefined {
 /**
  * Every request passes here (a global guard). Public routes pass; with `DISTILLERY_AUTH=disabled` (local development,
  * explicitly) everything passes as `user:anonymous` with admin rights; otherwise the bearer credential must be a live
- * API key or the bootstrap admin key (401 when missing or not valid), and its role on the request's project must be
+ * API key, the bootstrap admin key or — when an OIDC issuer is configured — a JWT of that issuer (401 when missing or
+ * not valid), and its role on the request's project must be
  * enough for the method (403 naming the role needed).
  */
 @Injectable()
@@ -47,6 +49,13 @@ export class AuthGuard implements CanActivate {
     let principal: Principal | undefined;
     if (auth.adminKeySha256 && sameDigest(sha256Hex(bearer), auth.adminKeySha256)) {
       principal = { actor: `user:${auth.adminName}`, grants: { '*': 'admin' }, name: auth.adminName };
+    } else if (auth.oidc && looksLikeJwt(bearer)) {
+      try {
+        principal = await auth.oidc.verify(bearer);
+      } catch (err) {
+        if (err instanceof OidcTokenError) throw this.unauthorized(context, `the OIDC token is not valid: ${err.message}`, 'invalid_token');
+        throw err;
+      }
     } else {
       principal = await this.keys.verify(bearer);
     }
@@ -57,8 +66,8 @@ export class AuthGuard implements CanActivate {
     return true;
   }
 
-  private unauthorized(context: ExecutionContext, message: string): UnauthorizedException {
-    context.switchToHttp().getResponse<FastifyReply>().header('www-authenticate', 'Bearer realm="distillery"');
+  private unauthorized(context: ExecutionContext, message: string, error?: 'invalid_token'): UnauthorizedException {
+    context.switchToHttp().getResponse<FastifyReply>().header('www-authenticate', `Bearer realm="distillery"${error ? `, error="${error}"` : ''}`);
     return new UnauthorizedException({ error: 'unauthorized', message });
   }
 }
