@@ -5,28 +5,20 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { RunEventDraft } from '@distillery/contracts';
-import { openDatabase, type DatabaseHandle } from '@distillery/db';
 import type { EventPublisher } from '@distillery/eventlog';
-import type { RunningApp } from '@distillery/platform-nest';
-import { createLogger } from '@distillery/telemetry';
-import { natsService, postgresService, waitFor, type ServiceHandle } from '@distillery/testing';
-import { isolatedSpine, type IsolatedSpine } from '@distillery/testing-spine';
-import { parseProjectorConfig, startProjector } from '@distillery/app-projector';
-import { parseApiConfig, startApi } from '../src/index.js';
+import { waitFor } from '@distillery/testing';
+import type { IsolatedSpine } from '@distillery/testing-spine';
+import { startApiStack, type ApiStack } from './support/api-stack.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const ref = { uri: `artifact://sha256/${'a'.repeat(64)}`, sha256: 'a'.repeat(64), bytes: 1, media_type: 'application/octet-stream' };
 
 describe('the audit explorer over HTTP', () => {
-  let nats: ServiceHandle;
-  let pg: ServiceHandle;
+  let stack: ApiStack;
   let spine: IsolatedSpine;
-  let db: DatabaseHandle;
   let pub: EventPublisher;
-  const apps: RunningApp[] = [];
   let base = '';
   const t: string[] = [];
-  const logger = createLogger('audit-api-test', 'error');
 
   const get = async (path: string) => {
     const res = await fetch(`${base}${path}`);
@@ -43,15 +35,8 @@ describe('the audit explorer over HTTP', () => {
   };
 
   beforeAll(async () => {
-    nats = await natsService();
-    pg = await postgresService();
-    spine = await isolatedSpine('audit', nats, pg, { PORT: '0', API_MAX_PAGE_SIZE: '10' });
-    const apiConfig = parseApiConfig(spine.env);
-    db = await openDatabase({ url: pg.url, schema: apiConfig.DATABASE_SCHEMA });
-    apps.push(await startProjector({ config: parseProjectorConfig(spine.env), logger, eventLog: spine.log, database: db, http: false }));
-    const api = await startApi({ config: apiConfig, logger, eventLog: spine.log, database: db });
-    apps.push(api);
-    base = api.url!;
+    stack = await startApiStack('audit', { API_MAX_PAGE_SIZE: '10' });
+    ({ spine, base } = stack);
     pub = spine.log.publisher({ app: 'test', version: '1' });
     const slot = (d: Omit<RunEventDraft, 'project_id' | 'run_id'>) => pub.publish({ ...d, project_id: 'acme', run_id: 'deploy-prod' } as RunEventDraft);
     await mark(); // t0: nothing yet
@@ -71,13 +56,7 @@ describe('the audit explorer over HTTP', () => {
     });
   }, 60_000);
 
-  afterAll(async () => {
-    for (const a of apps.reverse()) await a.stop();
-    await db.close();
-    await spine.cleanup();
-    await pg.stop();
-    await nats.stop();
-  });
+  afterAll(async () => stack?.stop());
 
   it('filters by actor and free text; a bad actor is a 400 naming the field', async () => {
     const byAlice = await json('/api/events?project_id=acme&actor=user:alice');

@@ -5,65 +5,30 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { RunEvent } from '@distillery/contracts';
-import { openDatabase, type DatabaseHandle } from '@distillery/db';
-import type { RunningApp } from '@distillery/platform-nest';
-import { parseProjectorConfig, startProjector } from '@distillery/app-projector';
-import { createLogger } from '@distillery/telemetry';
-import { natsService, postgresService, type ServiceHandle } from '@distillery/testing';
-import { isolatedSpine, type IsolatedSpine } from '@distillery/testing-spine';
-import { parseApiConfig, startApi } from '../src/index.js';
+import { parseApiConfig } from '../src/index.js';
+import { startApiStack, type ApiStack } from './support/api-stack.js';
 import { parseKey } from '../src/auth/keys.js';
 
 const ADMIN = 'bootstrap-admin-key-for-this-test-0123456789';
 
 describe('access control over HTTP', () => {
-  let nats: ServiceHandle;
-  let pg: ServiceHandle;
-  let spine: IsolatedSpine;
-  let api: RunningApp;
-  let projector: RunningApp;
-  let db: DatabaseHandle;
-  let base = '';
-
-  const call = async (method: string, path: string, key?: string, body?: unknown) => {
-    const res = await fetch(`${base}${path}`, {
-      method,
-      headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    const text = await res.text();
-    return { status: res.status, body: (text ? JSON.parse(text) : undefined) as Record<string, unknown>, headers: res.headers };
-  };
+  let stack: ApiStack;
+  const call = (method: string, path: string, key?: string, body?: unknown) => stack.call(method, path, { ...(key ? { token: key } : {}), ...(body !== undefined ? { body } : {}) });
   const storedEvents = async (): Promise<RunEvent[]> => {
     const out: RunEvent[] = [];
-    for await (const batch of spine.log.read({ fromSeq: 1, follow: false })) for (const m of batch) if (m.decoded.ok) out.push(m.decoded.event);
+    for await (const batch of stack.spine.log.read({ fromSeq: 1, follow: false })) for (const m of batch) if (m.decoded.ok) out.push(m.decoded.event);
     return out;
   };
   const rawStream = async (): Promise<string> => {
     let all = '';
-    for await (const batch of spine.log.read({ fromSeq: 1, follow: false })) for (const m of batch) all += JSON.stringify(m.decoded.ok ? m.decoded.event : null);
+    for await (const batch of stack.spine.log.read({ fromSeq: 1, follow: false })) for (const m of batch) all += JSON.stringify(m.decoded.ok ? m.decoded.event : null);
     return all;
   };
 
   beforeAll(async () => {
-    nats = await natsService();
-    pg = await postgresService();
-    spine = await isolatedSpine('auth', nats, pg, { PORT: '0', DISTILLERY_AUTH: 'required', DISTILLERY_ADMIN_KEY: ADMIN, DISTILLERY_ADMIN_NAME: 'root-admin' });
-    const config = parseApiConfig(spine.env);
-    db = await openDatabase({ url: pg.url, schema: config.DATABASE_SCHEMA });
-    projector = await startProjector({ config: parseProjectorConfig(spine.env), logger: createLogger('auth-test', 'error'), eventLog: spine.log, database: db, http: false });
-    api = await startApi({ config, logger: createLogger('auth-test', 'error'), eventLog: spine.log, database: db });
-    base = api.url!;
+    stack = await startApiStack('auth', { DISTILLERY_AUTH: 'required', DISTILLERY_ADMIN_KEY: ADMIN, DISTILLERY_ADMIN_NAME: 'root-admin' });
   }, 60_000);
-
-  afterAll(async () => {
-    await api?.stop();
-    await projector?.stop();
-    await db?.close();
-    await spine.cleanup();
-    await pg.stop();
-    await nats.stop();
-  });
+  afterAll(async () => stack?.stop());
 
   it('is secure by default: no key or a bad key is a 401 with a Bearer challenge; health and the API description stay public', async () => {
     const none = await call('GET', '/api/events');
@@ -137,24 +102,14 @@ describe('access control over HTTP', () => {
 
 describe('DISTILLERY_AUTH=disabled (local development, explicit)', () => {
   it('lets anonymous requests through, attributed to user:anonymous', async () => {
-    const nats = await natsService();
-    const pg = await postgresService();
-    const spine = await isolatedSpine('noauth', nats, pg, { PORT: '0', DISTILLERY_AUTH: 'disabled' });
-    const config = parseApiConfig(spine.env);
-    const db = await openDatabase({ url: pg.url, schema: config.DATABASE_SCHEMA });
-    const api = await startApi({ config, logger: createLogger('noauth-test', 'error'), eventLog: spine.log, database: db });
+    const stack = await startApiStack('noauth', { DISTILLERY_AUTH: 'disabled' });
     try {
-      const r = await fetch(`${api.url!}/api/demo-runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ project_id: 'demo', steps: 1, children: 0 }) });
-      expect(r.status).toBe(202);
+      expect((await stack.call('POST', '/api/demo-runs', { body: { project_id: 'demo', steps: 1, children: 0 } })).status).toBe(202);
       let actor: string | undefined;
-      for await (const batch of spine.log.read({ fromSeq: 1, follow: false })) for (const m of batch) if (m.decoded.ok && m.decoded.event.reason_code === 'demo_run_requested') actor = m.decoded.event.actor;
+      for await (const batch of stack.spine.log.read({ fromSeq: 1, follow: false })) for (const m of batch) if (m.decoded.ok && m.decoded.event.reason_code === 'demo_run_requested') actor = m.decoded.event.actor;
       expect(actor).toBe('user:anonymous');
     } finally {
-      await api.stop();
-      await db.close();
-      await spine.cleanup();
-      await pg.stop();
-      await nats.stop();
+      await stack.stop();
     }
   }, 60_000);
 });

@@ -7,34 +7,19 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileArtifactStore } from '@distillery/artifacts';
-import { openDatabase, type DatabaseHandle } from '@distillery/db';
-import type { RunningApp } from '@distillery/platform-nest';
-import { createLogger } from '@distillery/telemetry';
-import { natsService, postgresService, waitFor, type ServiceHandle } from '@distillery/testing';
-import { isolatedSpine, type IsolatedSpine } from '@distillery/testing-spine';
-import { parseProjectorConfig, startProjector } from '@distillery/app-projector';
-import { parseApiConfig, startApi } from '../src/index.js';
+import { waitFor } from '@distillery/testing';
+import type { IsolatedSpine } from '@distillery/testing-spine';
+import { startApiStack, type ApiStack } from './support/api-stack.js';
 
 describe('evaluation predictions over the API', () => {
-  let nats: ServiceHandle;
-  let pg: ServiceHandle;
+  let stack: ApiStack;
   let spine: IsolatedSpine;
-  let db: DatabaseHandle;
-  const apps: RunningApp[] = [];
   let base = '';
   const dataDir = mkdtempSync(join(tmpdir(), 'api-preds-'));
-  const logger = createLogger('api-preds-test', 'error');
 
   beforeAll(async () => {
-    nats = await natsService();
-    pg = await postgresService();
-    spine = await isolatedSpine('apipreds', nats, pg, { PORT: '0', DISTILLERY_DATA_DIR: dataDir });
-    const apiConfig = parseApiConfig(spine.env);
-    db = await openDatabase({ url: pg.url, schema: apiConfig.DATABASE_SCHEMA });
-    apps.push(await startProjector({ config: parseProjectorConfig(spine.env), logger, eventLog: spine.log, database: db, http: false }));
-    const api = await startApi({ config: apiConfig, logger, eventLog: spine.log, database: db });
-    apps.push(api);
-    base = api.url!;
+    stack = await startApiStack('apipreds', { DISTILLERY_DATA_DIR: dataDir });
+    ({ spine, base } = stack);
     // 7 rows: 0, 3 and 5 wrong (5 predicted nothing usable); right is case- and whitespace-blind.
     const rows = ['1', '0', '1', '1', '0', '0', '1'].map((gold, i) => ({
       row_id: `r${i}`,
@@ -55,13 +40,7 @@ describe('evaluation predictions over the API', () => {
     });
   }, 60_000);
 
-  afterAll(async () => {
-    for (const a of apps.reverse()) await a.stop();
-    await db.close();
-    await spine.cleanup();
-    await pg.stop();
-    await nats.stop();
-  });
+  afterAll(async () => stack?.stop());
 
   type Page = { items: Array<{ index: number; row_id: string; prediction: string | null; correct: boolean; base_prediction: string; label_logprobs: Record<string, number> }>; next_cursor: number | null; error?: string; message?: string };
   const get = async (path: string) => {

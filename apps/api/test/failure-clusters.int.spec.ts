@@ -4,26 +4,18 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { KNOWN_FIXES, type RunEventDraft } from '@distillery/contracts';
-import { openDatabase, type DatabaseHandle } from '@distillery/db';
 import type { EventPublisher } from '@distillery/eventlog';
-import type { RunningApp } from '@distillery/platform-nest';
-import { createLogger } from '@distillery/telemetry';
-import { natsService, postgresService, waitFor, type ServiceHandle } from '@distillery/testing';
-import { isolatedSpine, type IsolatedSpine } from '@distillery/testing-spine';
-import { parseProjectorConfig, startProjector } from '@distillery/app-projector';
-import { parseApiConfig, startApi } from '../src/index.js';
+import { waitFor } from '@distillery/testing';
+import type { IsolatedSpine } from '@distillery/testing-spine';
+import { startApiStack, type ApiStack } from './support/api-stack.js';
 
 type Body = Record<string, unknown> & { items?: Array<Record<string, unknown>>; next_cursor?: string | null };
 
 describe('failure clusters over HTTP', () => {
-  let nats: ServiceHandle;
-  let pg: ServiceHandle;
+  let stack: ApiStack;
   let spine: IsolatedSpine;
-  let db: DatabaseHandle;
   let pub: EventPublisher;
-  const apps: RunningApp[] = [];
   let base = '';
-  const logger = createLogger('failure-clusters-api-test', 'error');
 
   const get = async (path: string) => {
     const res = await fetch(`${base}${path}`);
@@ -38,15 +30,8 @@ describe('failure clusters over HTTP', () => {
   });
 
   beforeAll(async () => {
-    nats = await natsService();
-    pg = await postgresService();
-    spine = await isolatedSpine('fcapi', nats, pg, { PORT: '0', API_MAX_PAGE_SIZE: '50' });
-    const apiConfig = parseApiConfig(spine.env);
-    db = await openDatabase({ url: pg.url, schema: apiConfig.DATABASE_SCHEMA });
-    apps.push(await startProjector({ config: parseProjectorConfig(spine.env), logger, eventLog: spine.log, database: db, http: false }));
-    const api = await startApi({ config: apiConfig, logger, eventLog: spine.log, database: db });
-    apps.push(api);
-    base = api.url!;
+    stack = await startApiStack('fcapi', { API_MAX_PAGE_SIZE: '50' });
+    ({ spine, base } = stack);
     pub = spine.log.publisher({ app: 'test', version: '1' });
     for (const d of [
       oom('train-1', 1200),
@@ -65,13 +50,7 @@ describe('failure clusters over HTTP', () => {
     });
   }, 60_000);
 
-  afterAll(async () => {
-    for (const a of apps.reverse()) await a.stop();
-    await db.close();
-    await spine.cleanup();
-    await pg.stop();
-    await nats.stop();
-  });
+  afterAll(async () => stack?.stop());
 
   it('lists clusters newest first with counts, affected runs and the known fix', async () => {
     const r = await get('/api/failure-clusters?project_id=acme');

@@ -1,44 +1,23 @@
 /** GET /api/projects/:p/journal against real NATS and PostgreSQL: events projected by the projector, served by the API. */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { RunEventDraft } from '@distillery/contracts';
-import { openDatabase, type DatabaseHandle } from '@distillery/db';
-import type { RunningApp } from '@distillery/platform-nest';
-import { createLogger } from '@distillery/telemetry';
-import { natsService, postgresService, waitFor, type ServiceHandle } from '@distillery/testing';
-import { isolatedSpine, type IsolatedSpine } from '@distillery/testing-spine';
-import { parseProjectorConfig, startProjector } from '@distillery/app-projector';
-import { parseApiConfig, startApi } from '../src/index.js';
+import { waitFor } from '@distillery/testing';
+import type { IsolatedSpine } from '@distillery/testing-spine';
+import { startApiStack, type ApiStack } from './support/api-stack.js';
 
 const ref = { uri: `artifact://sha256/${'e'.repeat(64)}`, sha256: 'e'.repeat(64), bytes: 1, media_type: 'application/octet-stream' };
 
 describe('the lab journal over HTTP', () => {
-  let nats: ServiceHandle;
-  let pg: ServiceHandle;
+  let stack: ApiStack;
   let spine: IsolatedSpine;
-  let db: DatabaseHandle;
-  const apps: RunningApp[] = [];
   let base = '';
-  const logger = createLogger('journal-api-test', 'error');
 
   beforeAll(async () => {
-    nats = await natsService();
-    pg = await postgresService();
-    spine = await isolatedSpine('journal', nats, pg, { PORT: '0' });
-    const apiConfig = parseApiConfig(spine.env);
-    db = await openDatabase({ url: pg.url, schema: apiConfig.DATABASE_SCHEMA });
-    apps.push(await startProjector({ config: parseProjectorConfig(spine.env), logger, eventLog: spine.log, database: db, http: false }));
-    const api = await startApi({ config: apiConfig, logger, eventLog: spine.log, database: db });
-    apps.push(api);
-    base = api.url!;
+    stack = await startApiStack('journal');
+    ({ spine, base } = stack);
   }, 60_000);
 
-  afterAll(async () => {
-    for (const a of apps.reverse()) await a.stop();
-    await db.close();
-    await spine.cleanup();
-    await pg.stop();
-    await nats.stop();
-  });
+  afterAll(async () => stack?.stop());
 
   it('a project with no events yet is level 1 with everything locked; a training run unlocks and earns', async () => {
     const empty = await (await fetch(`${base}/api/projects/acme/journal`)).json() as Record<string, unknown>;

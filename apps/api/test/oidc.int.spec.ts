@@ -6,13 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createServer, type Server } from 'node:http';
 import { generateKeyPairSync, createHmac, sign, constants, type KeyObject } from 'node:crypto';
-import { openDatabase, type DatabaseHandle } from '@distillery/db';
-import type { RunningApp } from '@distillery/platform-nest';
-import { parseProjectorConfig, startProjector } from '@distillery/app-projector';
-import { createLogger } from '@distillery/telemetry';
-import { natsService, postgresService, type ServiceHandle } from '@distillery/testing';
-import { isolatedSpine, type IsolatedSpine } from '@distillery/testing-spine';
-import { parseApiConfig, startApi } from '../src/index.js';
+import { parseApiConfig } from '../src/index.js';
+import { startApiStack, type ApiStack } from './support/api-stack.js';
 import { grantsFromClaim, looksLikeJwt, OidcTokenError, OidcVerifier } from '../src/auth/oidc.js';
 
 const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
@@ -156,40 +151,13 @@ describe('OIDC tokens', () => {
   });
 
   describe('the API', () => {
-    let nats: ServiceHandle;
-    let pg: ServiceHandle;
-    let spine: IsolatedSpine;
-    let api: RunningApp;
-    let projector: RunningApp;
-    let db: DatabaseHandle;
-    const call = async (method: string, path: string, token?: string, body?: unknown) => {
-      const res = await fetch(`${api.url!}${path}`, {
-        method,
-        headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      });
-      const text = await res.text();
-      return { status: res.status, body: (text ? JSON.parse(text) : undefined) as Record<string, unknown>, headers: res.headers };
-    };
+    let stack: ApiStack;
+    const call = (method: string, path: string, token?: string, body?: unknown) => stack.call(method, path, { ...(token ? { token } : {}), ...(body !== undefined ? { body } : {}) });
 
     beforeAll(async () => {
-      nats = await natsService();
-      pg = await postgresService();
-      spine = await isolatedSpine('oidc', nats, pg, { PORT: '0', DISTILLERY_AUTH: 'required', DISTILLERY_OIDC_ISSUER: iss, DISTILLERY_OIDC_AUDIENCE: 'distillery-api' });
-      const config = parseApiConfig(spine.env);
-      db = await openDatabase({ url: pg.url, schema: config.DATABASE_SCHEMA });
-      projector = await startProjector({ config: parseProjectorConfig(spine.env), logger: createLogger('oidc-test', 'error'), eventLog: spine.log, database: db, http: false });
-      api = await startApi({ config, logger: createLogger('oidc-test', 'error'), eventLog: spine.log, database: db });
+      stack = await startApiStack('oidc', { DISTILLERY_AUTH: 'required', DISTILLERY_OIDC_ISSUER: iss, DISTILLERY_OIDC_AUDIENCE: 'distillery-api' });
     }, 60_000);
-
-    afterAll(async () => {
-      await api?.stop();
-      await projector?.stop();
-      await db?.close();
-      await spine.cleanup();
-      await pg.stop();
-      await nats.stop();
-    });
+    afterAll(async () => stack?.stop());
 
     it('roles come from the token: a viewer reads and cannot write; an engineer writes on its project as itself', async () => {
       const viewer = signJwt(ec, claims({ preferred_username: 'vic', distillery_roles: { '*': 'viewer' } }));
@@ -203,7 +171,7 @@ describe('OIDC tokens', () => {
       const ok = await call('POST', '/api/demo-runs', engineer, { project_id: 'support', steps: 1, children: 0 });
       expect(ok.status).toBe(202);
       let actor: string | undefined;
-      for await (const batch of spine.log.read({ fromSeq: 1, follow: false })) for (const m of batch) if (m.decoded.ok && m.decoded.event.reason_code === 'demo_run_requested') actor = m.decoded.event.actor;
+      for await (const batch of stack.spine.log.read({ fromSeq: 1, follow: false })) for (const m of batch) if (m.decoded.ok && m.decoded.event.reason_code === 'demo_run_requested') actor = m.decoded.event.actor;
       expect(actor).toBe('user:erin');
     });
 

@@ -8,13 +8,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { openDatabase, type DatabaseHandle } from '@distillery/db';
-import type { RunningApp } from '@distillery/platform-nest';
-import { createLogger } from '@distillery/telemetry';
-import { natsService, postgresService, waitFor, type ServiceHandle } from '@distillery/testing';
-import { isolatedSpine, type IsolatedSpine } from '@distillery/testing-spine';
-import { parseProjectorConfig, startProjector } from '@distillery/app-projector';
-import { parseApiConfig, startApi } from '../src/index.js';
+import { waitFor } from '@distillery/testing';
+import type { IsolatedSpine } from '@distillery/testing-spine';
+import { startApiStack, type ApiStack } from './support/api-stack.js';
 
 type Json = Record<string, unknown>;
 const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
@@ -23,14 +19,10 @@ const repeatTo = (unit: string, length: number) => unit.repeat(Math.ceil(length 
 const GH_TOKEN = `ghp_${repeatTo('a1B2c3D4e5F6', 36)}`;
 
 describe('support bundles over HTTP', () => {
-  let nats: ServiceHandle;
-  let pg: ServiceHandle;
+  let stack: ApiStack;
   let spine: IsolatedSpine;
-  let db: DatabaseHandle;
-  const apps: RunningApp[] = [];
   let base = '';
   const dataDir = mkdtempSync(join(tmpdir(), 'support-bundles-api-'));
-  const logger = createLogger('support-bundles-api-test', 'error');
 
   const post = async (path: string, body: unknown) => {
     const res = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -43,15 +35,8 @@ describe('support bundles over HTTP', () => {
   };
 
   beforeAll(async () => {
-    nats = await natsService();
-    pg = await postgresService();
-    spine = await isolatedSpine('sbapi', nats, pg, { PORT: '0', DISTILLERY_DATA_DIR: dataDir });
-    const apiConfig = parseApiConfig(spine.env);
-    db = await openDatabase({ url: pg.url, schema: apiConfig.DATABASE_SCHEMA });
-    apps.push(await startProjector({ config: parseProjectorConfig(spine.env), logger, eventLog: spine.log, database: db, http: false }));
-    const api = await startApi({ config: apiConfig, logger, eventLog: spine.log, database: db });
-    apps.push(api);
-    base = api.url!;
+    stack = await startApiStack('sbapi', { DISTILLERY_DATA_DIR: dataDir });
+    ({ spine, base } = stack);
     const pub = spine.log.publisher({ app: 'test', version: '1' });
     await pub.publish({ reason_code: 'training_started', project_id: 'acme', run_id: 'train-1', summary: 'started on ort', payload: { engine: 'ort' } });
     await pub.publish({
@@ -68,11 +53,7 @@ describe('support bundles over HTTP', () => {
   }, 60_000);
 
   afterAll(async () => {
-    for (const a of apps.reverse()) await a.stop();
-    await db.close();
-    await spine.cleanup();
-    await pg.stop();
-    await nats.stop();
+    await stack?.stop();
     rmSync(dataDir, { recursive: true, force: true });
   });
 
