@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'kysely';
 import { KNOWN_FIXES, type RunEvent, type RunEventDraft, type Severity } from '@distillery/contracts';
-import { openDatabase, type DatabaseHandle } from '@distillery/db';
-import { EventLog, buildTopology, type EventPublisher } from '@distillery/eventlog';
+import type { DatabaseHandle } from '@distillery/db';
+import type { EventLog, EventPublisher } from '@distillery/eventlog';
 import { activeVersion, ProjectionRunner, rebuildProjection, type StoredEvent } from '@distillery/projection-runtime';
-import { natsService, postgresService, uniqueName, waitFor, type ServiceHandle } from '@distillery/testing';
+import { uniqueName, waitFor } from '@distillery/testing';
+import { projectionBench, type ProjectionBench } from '@distillery/testing-spine';
 import {
   AmbiguousClusterIdError,
   dumpFailureClusters,
@@ -22,15 +23,12 @@ const PREFLIGHT_OOM = 'blocked before start: estimated peak memory <n> MiB excee
 const IO = 'import of jsonl:<path> failed: cannot read jsonl:<path>: ENOENT: no such file or directory, open <str>';
 
 describe.each(['postgres', 'pglite'] as const)('failure clusters projection on %s', (dialect) => {
-  let nats: ServiceHandle;
-  let pgsvc: ServiceHandle | undefined;
+  let bench: ProjectionBench;
   let log: EventLog;
   let dbh: DatabaseHandle;
   let pub: EventPublisher;
   let runner: ProjectionRunner;
   const prefix = uniqueName('fc');
-  const topology = buildTopology({ streamName: uniqueName('FC').toUpperCase(), subjectPrefix: prefix, consumers: [] });
-  const schema = uniqueName('fc');
   /** Every published failure, in stream order. */
   const published: Array<{ seq: number; event: RunEvent }> = [];
 
@@ -71,16 +69,8 @@ describe.each(['postgres', 'pglite'] as const)('failure clusters projection on %
     (await list({ project_id: project })).find((c) => c.signature === signature)!;
 
   beforeAll(async () => {
-    nats = await natsService();
-    log = await EventLog.connect({ url: nats.url, name: 'failure-clusters-test', topology });
-    await log.applyTopology();
-    pub = log.publisher({ app: 'test', version: '1' });
-    if (dialect === 'postgres') {
-      pgsvc = await postgresService();
-      dbh = await openDatabase({ url: pgsvc.url, schema });
-    } else {
-      dbh = await openDatabase({ dataDir: 'memory://' });
-    }
+    bench = await projectionBench('failure-clusters', dialect, { subjectPrefix: prefix });
+    ({ log, pub, dbh } = bench);
     runner = new ProjectionRunner(failureClustersProjection, { log, db: dbh.db, schema: dbh.schema });
     await runner.start();
 
@@ -104,12 +94,7 @@ describe.each(['postgres', 'pglite'] as const)('failure clusters projection on %
 
   afterAll(async () => {
     await runner.stop();
-    if (dialect === 'postgres') await dbh.db.schema.dropSchema(schema).ifExists().cascade().execute();
-    await dbh.close();
-    await log.jsm.streams.delete(topology.stream.name).catch(() => undefined);
-    await log.close();
-    await pgsvc?.stop();
-    await nats.stop();
+    await bench.stop();
   });
 
   const failures = () => published.filter((p) => p.event.severity === 'error' || p.event.severity === 'critical');

@@ -3,46 +3,30 @@
  * projection runner, then rebuilt from sequence 0 by replay (in one batch and in small chunks): identical rows.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { openDatabase, type DatabaseHandle } from '@distillery/db';
-import { EventLog, buildTopology, type EventPublisher } from '@distillery/eventlog';
+import type { DatabaseHandle } from '@distillery/db';
+import type { EventLog, EventPublisher } from '@distillery/eventlog';
 import { ProjectionRunner, rebuildProjection } from '@distillery/projection-runtime';
-import { natsService, postgresService, uniqueName, type ServiceHandle } from '@distillery/testing';
 import { dumpJournals, journalView, labJournalProjection, readJournal, XP_BY_CODE } from '../src/index.js';
 import { PAYLOADS as P } from './events.js';
+import { projectionBench, type ProjectionBench } from '@distillery/testing-spine';
 
 describe.each(['postgres', 'pglite'] as const)('lab journal projection on %s', (dialect) => {
-  let nats: ServiceHandle;
-  let pgsvc: ServiceHandle | undefined;
+  let bench: ProjectionBench;
   let log: EventLog;
   let dbh: DatabaseHandle;
   let pub: EventPublisher;
   let runner: ProjectionRunner;
-  const topology = buildTopology({ streamName: uniqueName('LJ').toUpperCase(), subjectPrefix: uniqueName('lj'), consumers: [] });
-  const schema = uniqueName('lj');
 
   beforeAll(async () => {
-    nats = await natsService();
-    log = await EventLog.connect({ url: nats.url, name: 'journal-test', topology });
-    await log.applyTopology();
-    pub = log.publisher({ app: 'test', version: '1' });
-    if (dialect === 'postgres') {
-      pgsvc = await postgresService();
-      dbh = await openDatabase({ url: pgsvc.url, schema });
-    } else {
-      dbh = await openDatabase({ dataDir: 'memory://' });
-    }
+    bench = await projectionBench('journal', dialect);
+    ({ log, pub, dbh } = bench);
     runner = new ProjectionRunner(labJournalProjection, { log, db: dbh.db, schema: dbh.schema });
     await runner.start();
   }, 60_000);
 
   afterAll(async () => {
     await runner.stop();
-    if (dialect === 'postgres') await dbh.db.schema.dropSchema(schema).ifExists().cascade().execute();
-    await dbh.close();
-    await log.jsm.streams.delete(topology.stream.name).catch(() => undefined);
-    await log.close();
-    await pgsvc?.stop();
-    await nats.stop();
+    await bench.stop();
   });
 
   it('is maintained as events arrive, and a rebuild by replay gives identical rows', async () => {

@@ -5,11 +5,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { FileArtifactStore } from '@distillery/artifacts';
 import type { ArtifactRef, CleaningLineageEntry, RejectedRow, RunEventDraft, TransformedRow } from '@distillery/contracts';
-import { openDatabase, type DatabaseHandle } from '@distillery/db';
-import { EventLog, buildTopology, type EventPublisher, type Logger } from '@distillery/eventlog';
+import type { DatabaseHandle } from '@distillery/db';
+import type { EventLog, EventPublisher, Logger } from '@distillery/eventlog';
 import { activeVersion, ProjectionRunner, rebuildProjection, type Projection, type StoredEvent } from '@distillery/projection-runtime';
-import { natsService, postgresService, uniqueName, type ServiceHandle } from '@distillery/testing';
+import { uniqueName } from '@distillery/testing';
 import { AmbiguousRowIdError, explainRow, lineageCounts, ROW_LINEAGE_VIEW, rowLineageProjection } from '../src/index.js';
+import { projectionBench, type ProjectionBench } from '@distillery/testing-spine';
 
 const id = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 32);
 const LOCATOR = 'file://reviews.jsonl';
@@ -46,8 +47,7 @@ const cleaningEntry = (row_id: string): CleaningLineageEntry => {
 };
 
 describe.each(['postgres', 'pglite'] as const)('row lineage projection on %s', (dialect) => {
-  let nats: ServiceHandle;
-  let pgsvc: ServiceHandle | undefined;
+  let bench: ProjectionBench;
   let log: EventLog;
   let dbh: DatabaseHandle;
   let pub: EventPublisher;
@@ -58,8 +58,6 @@ describe.each(['postgres', 'pglite'] as const)('row lineage projection on %s', (
   const warnings: Array<{ msg: string; fields?: Record<string, unknown> }> = [];
   const logger: Logger = { info: () => {}, warn: (msg, fields) => void warnings.push({ msg, fields }), error: () => {} };
   const prefix = uniqueName('rl');
-  const topology = buildTopology({ streamName: uniqueName('RL').toUpperCase(), subjectPrefix: prefix, consumers: [] });
-  const schema = uniqueName('rl');
   const seqs: Record<string, number> = {};
   const at: Record<string, string> = {};
   let manifestRef: ArtifactRef;
@@ -108,16 +106,8 @@ describe.each(['postgres', 'pglite'] as const)('row lineage projection on %s', (
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'lineage-'));
     store = new FileArtifactStore(dir);
-    nats = await natsService();
-    log = await EventLog.connect({ url: nats.url, name: 'lineage-test', topology });
-    await log.applyTopology();
-    pub = log.publisher({ app: 'test', version: '1' });
-    if (dialect === 'postgres') {
-      pgsvc = await postgresService();
-      dbh = await openDatabase({ url: pgsvc.url, schema });
-    } else {
-      dbh = await openDatabase({ dataDir: 'memory://' });
-    }
+    bench = await projectionBench('lineage', dialect, { subjectPrefix: prefix });
+    ({ log, pub, dbh } = bench);
     projection = rowLineageProjection(store, { logger });
     runner = new ProjectionRunner(projection, { log, db: dbh.db, schema: dbh.schema });
     await runner.start();
@@ -161,12 +151,7 @@ describe.each(['postgres', 'pglite'] as const)('row lineage projection on %s', (
 
   afterAll(async () => {
     await runner.stop();
-    if (dialect === 'postgres') await dbh.db.schema.dropSchema(schema).ifExists().cascade().execute();
-    await dbh.close();
-    await log.jsm.streams.delete(topology.stream.name).catch(() => undefined);
-    await log.close();
-    await pgsvc?.stop();
-    await nats.stop();
+    await bench.stop();
     await rm(dir, { recursive: true, force: true });
   });
 

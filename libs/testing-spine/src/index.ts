@@ -1,1 +1,2 @@
 export * from './isolated-spine.js';
+export * from './projection-bench.js';

@@ -3,23 +3,20 @@
  * model, cursor paging across pages with filters, and time travel of a run (the same fold as the live timeline).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { openDatabase, type DatabaseHandle } from '@distillery/db';
-import { EventLog, buildTopology, type EventPublisher, type PublishResult } from '@distillery/eventlog';
+import type { DatabaseHandle } from '@distillery/db';
+import type { EventLog, EventPublisher, PublishResult } from '@distillery/eventlog';
 import { ProjectionRunner } from '@distillery/projection-runtime';
-import { natsService, postgresService, uniqueName, type ServiceHandle } from '@distillery/testing';
 import { getRun, getRunAsOf, listEvents, runEventsProjection, timelineProjection, type EventFilters } from '../src/index.js';
+import { projectionBench, type ProjectionBench } from '@distillery/testing-spine';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe.each(['postgres', 'pglite'] as const)('audit queries on %s', (dialect) => {
-  let nats: ServiceHandle;
-  let pgsvc: ServiceHandle | undefined;
+  let bench: ProjectionBench;
   let log: EventLog;
   let dbh: DatabaseHandle;
   let pub: EventPublisher;
   let runners: ProjectionRunner[] = [];
-  const topology = buildTopology({ streamName: uniqueName('AUD').toUpperCase(), subjectPrefix: uniqueName('aud'), consumers: [] });
-  const schema = uniqueName('aud');
   const marks: string[] = [];
   let last: PublishResult;
 
@@ -31,16 +28,8 @@ describe.each(['postgres', 'pglite'] as const)('audit queries on %s', (dialect) 
     );
 
   beforeAll(async () => {
-    nats = await natsService();
-    log = await EventLog.connect({ url: nats.url, name: 'audit-test', topology });
-    await log.applyTopology();
-    pub = log.publisher({ app: 'test', version: '1' });
-    if (dialect === 'postgres') {
-      pgsvc = await postgresService();
-      dbh = await openDatabase({ url: pgsvc.url, schema });
-    } else {
-      dbh = await openDatabase({ dataDir: 'memory://' });
-    }
+    bench = await projectionBench('audit', dialect);
+    ({ log, pub, dbh } = bench);
     runners = [timelineProjection, runEventsProjection].map((p) => new ProjectionRunner(p, { log, db: dbh.db, schema: dbh.schema }));
     for (const r of runners) await r.start();
     // root ─ child ─ grandchild, and a sibling tree; three actors; summaries with LIKE wildcards in them.
@@ -61,12 +50,7 @@ describe.each(['postgres', 'pglite'] as const)('audit queries on %s', (dialect) 
 
   afterAll(async () => {
     for (const r of runners) await r.stop();
-    if (dialect === 'postgres') await dbh.db.schema.dropSchema(schema).ifExists().cascade().execute();
-    await dbh.close();
-    await log.jsm.streams.delete(topology.stream.name).catch(() => undefined);
-    await log.close();
-    await pgsvc?.stop();
-    await nats.stop();
+    await bench.stop();
   });
 
   const runsOf = async (f: EventFilters) => (await listEvents(dbh.db, { project_id: 'p', ...f }, undefined, 100)).items.map((e) => `${e.run_id}:${e.reason_code}`);

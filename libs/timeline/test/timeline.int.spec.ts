@@ -1,33 +1,23 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { openDatabase, type DatabaseHandle } from '@distillery/db';
-import { EventLog, buildTopology, type EventPublisher } from '@distillery/eventlog';
+import type { DatabaseHandle } from '@distillery/db';
+import type { EventLog, EventPublisher } from '@distillery/eventlog';
 import { ProjectionRunner, rebuildProjection, readCheckpoint } from '@distillery/projection-runtime';
-import { natsService, postgresService, uniqueName, waitFor, type ServiceHandle } from '@distillery/testing';
+import { uniqueName, waitFor } from '@distillery/testing';
 import { dumpTimeline, getRun, listEvents, listTimeline, runEventsProjection, timelineProjection } from '../src/index.js';
+import { projectionBench, type ProjectionBench } from '@distillery/testing-spine';
 
 describe.each(['postgres', 'pglite'] as const)('timeline projection on %s', (dialect) => {
-  let nats: ServiceHandle;
-  let pgsvc: ServiceHandle | undefined;
+  let bench: ProjectionBench;
   let log: EventLog;
   let dbh: DatabaseHandle;
   let pub: EventPublisher;
   let timeline: ProjectionRunner;
   let events: ProjectionRunner;
   const prefix = uniqueName('tl');
-  const topology = buildTopology({ streamName: uniqueName('TL').toUpperCase(), subjectPrefix: prefix, consumers: [] });
-  const schema = uniqueName('tl');
 
   beforeAll(async () => {
-    nats = await natsService();
-    log = await EventLog.connect({ url: nats.url, name: 'timeline-test', topology });
-    await log.applyTopology();
-    pub = log.publisher({ app: 'test', version: '1' });
-    if (dialect === 'postgres') {
-      pgsvc = await postgresService();
-      dbh = await openDatabase({ url: pgsvc.url, schema });
-    } else {
-      dbh = await openDatabase({ dataDir: 'memory://' });
-    }
+    bench = await projectionBench('timeline', dialect, { subjectPrefix: prefix });
+    ({ log, pub, dbh } = bench);
     timeline = new ProjectionRunner(timelineProjection, { log, db: dbh.db, schema: dbh.schema, publisher: pub });
     events = new ProjectionRunner(runEventsProjection, { log, db: dbh.db, schema: dbh.schema });
     await timeline.start();
@@ -37,12 +27,7 @@ describe.each(['postgres', 'pglite'] as const)('timeline projection on %s', (dia
   afterAll(async () => {
     await timeline.stop();
     await events.stop();
-    if (dialect === 'postgres') await dbh.db.schema.dropSchema(schema).ifExists().cascade().execute();
-    await dbh.close();
-    await log.jsm.streams.delete(topology.stream.name).catch(() => undefined);
-    await log.close();
-    await pgsvc?.stop();
-    await nats.stop();
+    await bench.stop();
   });
 
   const publish = (run: string, parent: string | null, code: 'demo_run_started' | 'demo_run_failed' | 'demo_run_progress', i = 0) =>
