@@ -187,7 +187,9 @@ export class ProjectionRunner {
     });
     try {
       for (;;) {
-        const next = await Promise.race([reader.next(), aborted]);
+        const pending = reader.next();
+        pending.catch(() => undefined); // one abandoned on abort may still reject later: not an unhandled rejection
+        const next = await Promise.race([pending, aborted]);
         if (next === 'aborted' || next.done) break;
         const batch = next.value;
         lastBatchAt = Date.now();
